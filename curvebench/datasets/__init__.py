@@ -2,5 +2,16 @@
 
 from curvebench.datasets.csv_run import read_csv, write_csv
 from curvebench.datasets.parquet import read_parquet, write_parquet
+from curvebench.datasets.readers import detect_format, read_run
+from curvebench.datasets.suite import read_suite, write_suite
 
-__all__ = ["read_csv", "read_parquet", "write_csv", "write_parquet"]
+__all__ = [
+    "detect_format",
+    "read_csv",
+    "read_parquet",
+    "read_run",
+    "read_suite",
+    "write_csv",
+    "write_parquet",
+    "write_suite",
+]

@@ -91,7 +91,7 @@ def rows_to_run(
         if required not in seen:
             raise InputError(
                 path,
-                f"expected a {required!r} column (columns are {', '.join(header)}; "
+                f"expected a {required!r} column (columns are {', '.join(cell.strip() for cell in rows[0])}; "
                 f"rename one with --map NAME={required})",
                 line=first_line,
             )

@@ -2,15 +2,27 @@
 
 from curvebench.detectors.base import RECOMMENDATIONS, Detector, Diagnosis, iter_steps
 from curvebench.detectors.registry import available_detectors, get_detector, register
+from curvebench.detectors.keras import KerasDetector
 from curvebench.detectors.rules import RulesDetector
+from curvebench.detectors.sagemaker import SageMakerDetector
+from curvebench.detectors.torch_plateau import TorchPlateauDetector
+from curvebench.detectors.umlaut import UmlautDetector
 
 register("rules", RulesDetector)
+register("keras", KerasDetector)
+register("torch-plateau", TorchPlateauDetector)
+register("sagemaker", SageMakerDetector)
+register("umlaut", UmlautDetector)
 
 __all__ = [
     "RECOMMENDATIONS",
     "Detector",
     "Diagnosis",
+    "KerasDetector",
     "RulesDetector",
+    "SageMakerDetector",
+    "TorchPlateauDetector",
+    "UmlautDetector",
     "available_detectors",
     "get_detector",
     "iter_steps",
