@@ -1,4 +1,4 @@
-"""Checks every tool-baseline detector (keras, torch-plateau, sagemaker, umlaut) must pass."""
+"""The battery every registered detector must pass: a detector added to the registry is checked here."""
 
 import math
 
@@ -7,14 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from curvebench.detectors import available_detectors, get_detector
 from curvebench.detectors.base import iter_steps
-from curvebench.detectors.keras import KerasDetector
-from curvebench.detectors.sagemaker import SageMakerDetector
-from curvebench.detectors.torch_plateau import TorchPlateauDetector
-from curvebench.detectors.umlaut import UmlautDetector
 from curvebench.run import INSUFFICIENT_DATA, LABELS, Run
 
-DETECTORS = [KerasDetector, TorchPlateauDetector, SageMakerDetector, UmlautDetector]
+DETECTORS = available_detectors()
 
 _VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True, width=64),
@@ -55,11 +52,11 @@ def valid(diagnosis) -> bool:
     )
 
 
-@pytest.mark.parametrize("detector_class", DETECTORS)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.parametrize("name", DETECTORS)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(run=runs())
-def test_any_run_gives_a_valid_verdict_equal_to_the_streamed_one(detector_class, run):
-    detector = detector_class()
+def test_any_run_gives_a_valid_verdict_equal_to_the_streamed_one(name, run):
+    detector = get_detector(name)
     verdict = detector.diagnose(run)
     assert valid(verdict)
     detector.reset()
@@ -70,26 +67,26 @@ def test_any_run_gives_a_valid_verdict_equal_to_the_streamed_one(detector_class,
     assert last.to_dict() == verdict.to_dict()
 
 
-@pytest.mark.parametrize("detector_class", DETECTORS)
-def test_an_empty_run_is_insufficient(detector_class):
-    run = Run.from_columns([], train_loss=[])
-    assert detector_class().diagnose(run).label == INSUFFICIENT_DATA
+@pytest.mark.parametrize("name", DETECTORS)
+def test_an_empty_or_one_point_run_is_insufficient(name):
+    for run in (Run.from_columns([], train_loss=[]), Run.from_columns([0], train_loss=[2.3])):
+        assert get_detector(name).diagnose(run).label == INSUFFICIENT_DATA
 
 
-@pytest.mark.parametrize("detector_class", DETECTORS)
-def test_same_run_twice_gives_the_same_verdict(detector_class):
+@pytest.mark.parametrize("name", DETECTORS)
+def test_same_run_twice_gives_the_same_verdict(name):
     rng = np.random.default_rng(7)
     loss = 2.0 * np.exp(-np.arange(500) / 100) + 0.1 * rng.random(500)
     val = [v if k % 50 == 49 else None for k, v in enumerate(loss + 0.2)]
     run = Run.from_columns(np.arange(500), train_loss=loss, val_loss=val)
-    detector = detector_class()
+    detector = get_detector(name)
     assert detector.diagnose(run).to_dict() == detector.diagnose(run).to_dict()
 
 
-@pytest.mark.parametrize("detector_class", DETECTORS)
-def test_a_long_run_streams_without_error(detector_class):
+@pytest.mark.parametrize("name", DETECTORS)
+def test_a_long_run_streams_without_error(name):
     n = 100_000
     loss = 2.0 * np.exp(-np.arange(n) / 20_000) + 0.3
     val = [v if k % 1000 == 999 else None for k, v in enumerate(loss + 0.05)]
-    verdict = detector_class().diagnose(Run.from_columns(np.arange(n), train_loss=loss, val_loss=val))
+    verdict = get_detector(name).diagnose(Run.from_columns(np.arange(n), train_loss=loss, val_loss=val))
     assert valid(verdict)
