@@ -2,9 +2,11 @@
 
 from curvebench.detectors.base import RECOMMENDATIONS, Detector, Diagnosis, iter_steps
 from curvebench.detectors.registry import available_detectors, get_detector, register
+from curvebench.detectors.autotrainer import AutoTrainer
 from curvebench.detectors.keras import KerasDetector
 from curvebench.detectors.rules import RulesDetector
 from curvebench.detectors.sagemaker import SageMakerDetector
+from curvebench.detectors.stats import StatsDetector
 from curvebench.detectors.torch_plateau import TorchPlateauDetector
 from curvebench.detectors.umlaut import UmlautDetector
 
@@ -13,14 +15,18 @@ register("keras", KerasDetector)
 register("torch-plateau", TorchPlateauDetector)
 register("sagemaker", SageMakerDetector)
 register("umlaut", UmlautDetector)
+register("autotrainer", AutoTrainer)
+register("stats", StatsDetector)
 
 __all__ = [
     "RECOMMENDATIONS",
+    "AutoTrainer",
     "Detector",
     "Diagnosis",
     "KerasDetector",
     "RulesDetector",
     "SageMakerDetector",
+    "StatsDetector",
     "TorchPlateauDetector",
     "UmlautDetector",
     "available_detectors",
