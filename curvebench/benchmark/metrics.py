@@ -39,6 +39,18 @@ def ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / denominator if denominator else 0.0
 
 
+def ratios(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+    """:func:`ratio` elementwise, for arrays of counts (the bootstrap divides thousands at once).
+
+    >>> ratios(np.array([1, 0]), np.array([4, 0]))
+    array([0.25, 0.  ])
+    """
+    numerators = np.asarray(numerators, dtype=np.float64)
+    denominators = np.asarray(denominators, dtype=np.float64)
+    out = np.zeros(np.broadcast(numerators, denominators).shape)
+    return np.divide(numerators, denominators, out=out, where=denominators != 0)
+
+
 def confusion(true: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
     """Counts as ``{true label: {predicted label: count}}``: rows :data:`LABELS`, columns :data:`COLUMNS`.
 
@@ -96,6 +108,21 @@ def onset_delays(
     predicted_onsets: Sequence[int | None] | None,
 ) -> list[int]:
     """``predicted_onset - true_onset`` for each correctly named pathology with both onsets known."""
+    indices = delay_runs(true, predicted, true_onsets, predicted_onsets)
+    return [int(predicted_onsets[i]) - int(true_onsets[i]) for i in indices]
+
+
+def delay_runs(
+    true: Sequence[str],
+    predicted: Sequence[str],
+    true_onsets: Sequence[int | None] | None,
+    predicted_onsets: Sequence[int | None] | None,
+) -> list[int]:
+    """Indices of the runs that have a delay: a pathology named correctly, both onsets known.
+
+    >>> delay_runs(["lr_high", "lr_high", "healthy"], ["lr_high", "plateau", "healthy"], [5, 5, None], [9, 9, None])
+    [0]
+    """
     if true_onsets is None or predicted_onsets is None:
         return []
     if not len(true_onsets) == len(predicted_onsets) == len(true):
@@ -104,10 +131,33 @@ def onset_delays(
             f"{len(predicted_onsets)} predicted onsets"
         )
     return [
-        int(p_onset) - int(t_onset)
-        for t, p, t_onset, p_onset in zip(true, predicted, true_onsets, predicted_onsets)
+        i
+        for i, (t, p, t_onset, p_onset) in enumerate(zip(true, predicted, true_onsets, predicted_onsets))
         if t == p and t != "healthy" and t_onset is not None and p_onset is not None
     ]
+
+
+def delay_summary(delays: Sequence[int], lengths: Sequence[int]) -> dict:
+    """Median and 90th percentile of detection delays, in steps and as a fraction of each run's length.
+
+    ``lengths[i]`` is the length in steps of the run delay ``i`` came from; percentiles interpolate
+    linearly (numpy's default); every figure is ``None`` without delays.
+
+    >>> {k: round(v, 4) for k, v in delay_summary([10, 20, 30, 40], [100, 100, 200, 400]).items()}
+    {'median_delay': 25.0, 'p90_delay': 37.0, 'median_delay_fraction': 0.125, 'p90_delay_fraction': 0.185}
+    """
+    if len(delays) != len(lengths):
+        raise ValueError(f"{len(delays)} delays but {len(lengths)} run lengths")
+    if not len(delays):
+        return dict.fromkeys(("median_delay", "p90_delay", "median_delay_fraction", "p90_delay_fraction"))
+    steps = np.asarray(delays, dtype=np.float64)
+    fractions = ratios(steps, np.asarray(lengths))
+    return {
+        "median_delay": float(np.median(steps)),
+        "p90_delay": float(np.percentile(steps, 90)),
+        "median_delay_fraction": float(np.median(fractions)),
+        "p90_delay_fraction": float(np.percentile(fractions, 90)),
+    }
 
 
 def _check_labels(true: Sequence[str], predicted: Sequence[str]) -> None:

@@ -8,28 +8,39 @@ import numpy as np
 import pytest
 
 from curvebench.benchmark.evaluate import evaluate, format_report
+from curvebench.benchmark.metrics import COLUMNS
 from curvebench.detectors import Detector, Diagnosis, RulesDetector
 from curvebench.run import INSUFFICIENT_DATA, Run, RunSet
 
 
 class Scripted(Detector):
-    """Answers with the label and onset stored in each run's meta under its own name."""
+    """Streams the label coded (an index into COLUMNS) in the run's channel named after it, from its first step."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__()
 
     def _reset(self) -> None:
-        pass
+        self._onset = None
 
     def update(self, step, **metrics):
-        return None
-
-    def diagnose(self, run):
-        label, onset = run.meta[self.name]
+        code = metrics.get(self.name)
+        if code is None:
+            return None
+        label = COLUMNS[int(code)]
         if label == INSUFFICIENT_DATA:
             return Diagnosis.insufficient(1, 10)
-        return Diagnosis.certain(label, onset_step=onset)
+        if label != "healthy" and self._onset is None:
+            self._onset = step
+        return Diagnosis.certain(label, onset_step=self._onset)
+
+
+def _answer(label: str, onset: int | None) -> list[float | None]:
+    start = onset or 0
+    return [None if step < start else float(COLUMNS.index(label)) for step in range(STEPS)]
+
+
+STEPS = 200
 
 
 def suite() -> RunSet:
@@ -42,8 +53,8 @@ def suite() -> RunSet:
     ]
     return RunSet(
         Run.from_columns(
-            [0, 1], train_loss=[1.0, 0.9], label=label, onset_step=onset, run_id=run_id,
-            meta={"oracle": oracle, "late": late},
+            range(STEPS), train_loss=[1.0] * STEPS, label=label, onset_step=onset, run_id=run_id,
+            oracle=_answer(*oracle), late=_answer(*late),
         )
         for run_id, label, onset, oracle, late in rows
     )
@@ -61,7 +72,8 @@ def test_scores_each_detector_on_each_run():
     assert late["false_alarm_rate"] == 0.5
     assert late["median_delay"] == 20.0  # delays 30 (lr_high) and 10 (plateau)
     assert late["confusion"]["healthy"][INSUFFICIENT_DATA] == 1
-    assert late["predictions"][0] == {
+    keys = ("run_id", "label", "predicted", "onset_step", "predicted_onset")
+    assert {k: late["predictions"][0][k] for k in keys} == {
         "run_id": "a", "label": "healthy", "predicted": "lr_low", "onset_step": None, "predicted_onset": 40
     }
     assert [p["run_id"] for p in late["predictions"]] == ["a", "b", "c", "d", "e"]
