@@ -91,3 +91,17 @@ def _siblings(path: str) -> list[str]:
         return []
     entries = (os.path.join(parent, entry) if parent != "." else entry for entry in sorted(os.listdir(parent)))
     return [entry for entry in entries if os.path.isdir(entry) or entry.endswith(".parquet")]
+
+
+def _recorded_cpu() -> RunSet:
+    from curvebench.datasets import load
+
+    return load("recorded-cpu")
+
+
+register(
+    "recorded-cpu",
+    _recorded_cpu,
+    description="real PyTorch runs recorded on the CPU, each label verified from its numbers "
+    "(curvebench/datasets/README.md)",
+)
