@@ -1,0 +1,100 @@
+"""``curvebench simulate``: write a labeled suite of simulated runs (run CSVs + labels.csv), optionally PNGs;
+or, with ``--realism PATH``, report how well a classifier tells simulated runs from the real runs at PATH."""
+
+from __future__ import annotations
+
+import os
+
+from curvebench.cli import UsageError
+from curvebench.run import LABELS
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser("simulate", help="simulate labeled training runs into a suite folder")
+    p.add_argument("--label", action="append", metavar="LABEL",
+                   help=f"label to simulate (repeatable, or 'all'; default all): {', '.join(LABELS)}")
+    p.add_argument("--mode", action="append", metavar="MODE",
+                   help="a specific mode such as lr_high/nan (repeatable); sets the labels")
+    p.add_argument("--n", type=int, default=10, help="number of runs (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0); the same seed gives the same runs")
+    p.add_argument("--steps", type=int, default=None, help="optimizer steps per run (default: drawn per run)")
+    p.add_argument("--severity", type=float, default=None, help="0 (borderline) to 1 (blatant); default drawn")
+    p.add_argument("--out", metavar="DIR", help="suite folder to write")
+    p.add_argument("--realism", metavar="PATH",
+                   help="instead of writing runs, report the realism check (classifier two-sample ROC AUC per "
+                        "label) against the real runs at PATH: a suite folder, a .parquet RunSet or a corpus name")
+    p.add_argument("--plots", action="store_true", help="also write one PNG per run into DIR/plots")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from curvebench.datasets.suite import write_suite
+    from curvebench.simulator import scenarios_for, simulate_many, spec
+    from curvebench.simulator.plots import plot_run
+
+    if args.realism:
+        return _realism(args.realism, args.seed)
+    if not args.out:
+        raise UsageError("--out DIR is required (or --realism PATH)")
+    if args.n < 1:
+        raise UsageError(f"--n must be at least 1, got {args.n}")
+    if args.severity is not None and not 0.0 <= args.severity <= 1.0:
+        raise UsageError(f"--severity must be between 0 and 1, got {args.severity}")
+    if args.steps is not None and args.steps < 2:
+        raise UsageError(f"--steps must be at least 2, got {args.steps}")
+    labels = _labels(args.label)
+    modes = None
+    if args.mode:
+        modes = [spec(mode).mode for mode in args.mode]
+        labels_of_modes = [mode.split("/")[0] for mode in modes]
+        if args.label and not set(labels_of_modes) <= set(labels):
+            raise UsageError(f"--mode {', '.join(modes)} does not belong to --label {', '.join(labels)}")
+        labels = labels_of_modes
+    else:
+        for label in labels:
+            scenarios_for(label)
+    runs = simulate_many(args.n, labels=labels, seed=args.seed, steps=args.steps, modes=modes,
+                         severity=args.severity)
+    try:
+        write_suite(runs, args.out, overwrite=args.overwrite)
+    except FileExistsError as err:
+        raise UsageError(f"{err} (use --overwrite)") from None
+    if args.plots:
+        folder = os.path.join(args.out, "plots")
+        os.makedirs(folder, exist_ok=True)
+        for one in runs:
+            plot_run(one, os.path.join(folder, f"{one.run_id}.png"))
+    counts = {label: runs.labels.count(label) for label in dict.fromkeys(runs.labels)}
+    summary = ", ".join(f"{count} {label}" for label, count in counts.items())
+    print(f"wrote {len(runs)} runs ({summary}) to {args.out}" + (" with plots" if args.plots else ""))
+    return 0
+
+
+def _realism(path: str, seed: int) -> int:
+    from curvebench.cli.common import read_runs
+    from curvebench.datasets.corpora import available, load
+    from curvebench.run import RunSet
+    from curvebench.simulator.realism import GOAL, realism_report
+
+    if os.path.exists(path):
+        real = RunSet([run for _, runs in read_runs(path, {}) for run in runs])
+    elif path in available():
+        real = load(path)
+    else:
+        raise UsageError(f"--realism expects a suite folder, a .parquet file or one of {', '.join(available())}")
+    report = realism_report(real, seed=seed)
+    if not report:
+        print("no label has at least 10 labeled real runs; nothing to compare")
+        return 0
+    print(f"realism check (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}):")
+    for label, row in report.items():
+        mark = "ok" if row["goal_met"] else "above goal"
+        print(f"  {label:8s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}")
+    return 0
+
+
+def _labels(given: list[str] | None) -> list[str]:
+    if not given or "all" in given:
+        return list(LABELS)
+    return given

@@ -1,0 +1,210 @@
+"""One attempt at many runs: knobs per mode, then large mixed-mode chunks through the model.
+
+Knobs are drawn and causes solved per mode (:mod:`~curvebench.simulator.scenarios`,
+:mod:`~curvebench.simulator.assemble`); the dynamics do not care about modes, so runs of every
+mode share chunks of similar length, which is what makes the integration fast. Inside a chunk
+runs are ordered by mode, so each mode's ground truth is computed on contiguous rows.
+
+Every feature a chunk switches on is an exact no-op for runs that do not use it, so a run gives
+the same bits in any chunk (the property ``tests/simulator/test_determinism.py`` checks).
+
+>>> import numpy as np
+>>> from curvebench.simulator.api import child_seeds
+>>> rngs = [np.random.Generator(np.random.PCG64(s)) for s in child_seeds(0, 2)]
+>>> done = attempt(["healthy/smooth", "lr_low/slow"], rngs, child_seeds(0, 2), [1, 1], steps=100, severity=None,
+...                overrides={})
+>>> [(i, run.mode, ok) for i, run, ok in sorted(done, key=lambda d: d[0])]
+[(0, 'healthy/smooth', True), (1, 'lr_low/slow', True)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import numpy as np
+
+from curvebench import __version__
+from curvebench.run import Channel, Run
+from curvebench.simulator import observe as obs
+from curvebench.simulator import overfit
+from curvebench.simulator.assemble import EVENT_UNIFORMS, Model, assemble
+from curvebench.simulator.dynamics import ModelParams, integrate
+from curvebench.simulator.knobs import UNIFORMS_PER_RUN, Knobs
+from curvebench.simulator.scenarios import sample_knobs
+from curvebench.simulator.truth import accepted, onsets
+
+GENERATOR = f"curvebench.simulator {__version__}"
+"""The ``meta["generator"]`` of every simulated run."""
+CHUNK_ELEMENTS = 2_000_000
+"""Runs are integrated in chunks of about this many run-steps (memory stays a fraction of the output)."""
+MIN_CHUNK_RUNS = 64
+
+
+def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
+    """Simulate each run once more; yields ``(position, run, accepted)`` in no particular order."""
+    uniforms = np.stack([rng.random(UNIFORMS_PER_RUN) for rng in rngs])
+    events = np.stack([rng.random(EVENT_UNIFORMS) for rng in rngs])
+    modes = np.asarray(modes)
+    knobs: dict[str, Knobs] = {}
+    where: dict[str, np.ndarray] = {}
+    for mode in dict.fromkeys(modes.tolist()):
+        where[mode] = np.flatnonzero(modes == mode)
+        knobs[mode] = sample_knobs(mode, uniforms[where[mode]], steps=steps, severity=severity)
+        _override(knobs[mode], overrides)
+    length = np.empty(len(modes), dtype=np.int64)
+    for mode, rows in where.items():
+        length[rows] = knobs[mode]["steps"]
+    position = {mode: {int(r): i for i, r in enumerate(rows)} for mode, rows in where.items()}
+    order = np.argsort(length, kind="stable")
+    for chunk in _chunks(length[order]):
+        members = order[chunk]
+        members = members[np.lexsort((modes[members], [_FEATURES.get(m, 0) for m in modes[members]]))]
+        groups = []
+        for mode in dict.fromkeys(modes[members].tolist()):
+            rows = members[modes[members] == mode]
+            local = [position[mode][int(r)] for r in rows]
+            groups.append((mode, rows, knobs[mode].take(local), events[rows]))
+        yield from _chunk(groups, rngs, seeds, attempts)
+
+
+_FEATURES = {"healthy/saddle": 1, "plateau/stuck": 1, "lr_high/spikes": 2, "lr_high/collapse": 2,
+             "healthy/eos": 3, "healthy/catapult": 3, "lr_high/oscillation": 3}
+"""Chunk order: plain modes, then capacity only, capacity and sharp direction, sharp direction only —
+so the rows that need each feature are contiguous and the integrator works on their span alone."""
+
+
+def _chunks(sorted_steps: np.ndarray):
+    """Consecutive runs (sorted by length) whose padded length wastes at most half, up to ``CHUNK_ELEMENTS``."""
+    start = 0
+    while start < len(sorted_steps):
+        stop = start + 1
+        while (stop < len(sorted_steps) and sorted_steps[stop] <= 2 * sorted_steps[start]
+               and ((stop - start + 1) * sorted_steps[stop] <= CHUNK_ELEMENTS or stop - start < MIN_CHUNK_RUNS)):
+            stop += 1
+        yield slice(start, stop)
+        start = stop
+
+
+def _override(knobs: Knobs, overrides: dict) -> None:
+    """Set overridden knobs; a new loss scale (``n_classes`` or ``chance_loss``) carries the knobs measured
+    in loss units (floor, initial excess, validation shift) along, unless those are overridden too."""
+    for name in overrides:
+        if name not in knobs:
+            raise KeyError(f"unknown knob {name!r}; knobs are: {', '.join(sorted(knobs))}")
+    old_chance = knobs["chance_loss"].copy()
+    for name, value in overrides.items():
+        column = knobs[name]
+        value = np.inf if value is None else value
+        dtype = np.asarray(value).dtype if column.dtype.kind in "US" else column.dtype
+        knobs[name] = np.full(len(column), value, dtype=dtype)
+    if "n_classes" in overrides and "chance_loss" not in overrides:
+        classes = knobs["n_classes"]
+        knobs["chance_loss"] = np.where(classes >= 2, np.log(np.maximum(classes, 2)), old_chance)
+    scale = knobs["chance_loss"] / old_chance
+    for name in ("floor_loss", "init_excess", "val_shift"):
+        if name not in overrides:
+            knobs[name] = knobs[name] * scale
+
+
+def _chunk(groups, rngs, seeds, attempts):
+    models = [assemble(k, mode, ev) for mode, _, k, ev in groups]
+    model = _merge(models)
+    knobs = _merge_knobs([k for _, _, k, _ in groups])
+    rows = np.concatenate([r for _, r, _, _ in groups])
+    logging = obs.plan(knobs)
+    draws = obs.noise_draws([rngs[r] for r in rows], logging)
+    traj = integrate(model.params, model.eta)
+    spans, start = [], 0
+    for mode, members, _, _ in groups:
+        spans.append((mode, slice(start, start + len(members))))
+        start += len(members)
+    for mode, span in spans:
+        if mode == "overfit/memorization":
+            overfit.calibrate(traj, model, knobs, logging.val_steps, span)
+    seen = obs.observe(traj, model.lr, knobs, logging, draws)
+    table = _rows_of(knobs)
+    for mode, span in spans:
+        sub_traj, sub_seen, sub_plan = traj.runs(span), obs.runs_of(seen, span), _slice_plan(logging, span)
+        sub_knobs = knobs.take(span)
+        onset = onsets(mode, sub_traj, sub_seen, sub_plan, sub_knobs)
+        ok = accepted(mode, sub_traj, sub_seen, sub_plan, sub_knobs, onset)
+        for j in range(span.start, span.stop):
+            r = int(rows[j])
+            run = _build_run(mode, table[j], seeds[r], int(attempts[r]), logging.train_steps[j],
+                             logging.val_steps[j], seen, j, onset[j - span.start])
+            yield r, run, bool(ok[j - span.start])
+
+
+def _merge(models: list[Model]) -> Model:
+    """One model for runs of several modes: mode columns, delta columns and steps padded, kicks renumbered."""
+    if len(models) == 1:
+        return models[0]
+    modes = max(m.params.h.shape[1] for m in models)
+    mem = max(m.params.delta.shape[1] for m in models)
+    span = max(m.eta.shape[1] for m in models)
+    values, kicks, offset = {}, [], 0
+    for f in fields(ModelParams):
+        if f.name == "kicks":
+            continue
+        parts = [getattr(m.params, f.name) for m in models]
+        if f.name in ("h", "e0", "noise", "gate_share"):
+            parts = [np.pad(p, ((0, 0), (0, modes - p.shape[1]))) for p in parts]
+        elif f.name == "delta":
+            parts = [np.pad(p, ((0, 0), (0, mem - p.shape[1]))) for p in parts]
+        values[f.name] = np.concatenate(parts)
+    for m in models:
+        kicks += [(s, r + offset, mode, v) for s, r, mode, v in m.params.kicks]
+        offset += m.eta.shape[0]
+    pad = lambda a: np.pad(a, ((0, 0), (0, span - a.shape[1])), mode="edge")  # noqa: E731
+    params = replace(models[0].params, **values, kicks=kicks)
+    return Model(params, np.concatenate([pad(m.eta) for m in models]), np.concatenate([pad(m.lr) for m in models]))
+
+
+def _merge_knobs(tables: list[Knobs]) -> Knobs:
+    names = list(dict.fromkeys(name for table in tables for name in table))
+    merged = Knobs()
+    for name in names:
+        parts = [t[name] if name in t else np.full(t.n_runs, np.nan) for t in tables]
+        merged[name] = np.concatenate(parts)
+    return merged
+
+
+def _slice_plan(logging, span: slice):
+    return obs.Plan(logging.train_steps[span], logging.val_steps[span])
+
+
+def _rows_of(knobs: Knobs) -> list[dict]:
+    """Each run's knobs as a JSON-ready dict (non-finite numbers become ``None``)."""
+    names = list(knobs)
+    columns = []
+    for name in names:
+        values = knobs[name]
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            values = np.where(np.isfinite(values), values, None)
+        columns.append(values.tolist())
+    return [dict(zip(names, row)) for row in zip(*columns)]
+
+
+def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, onset) -> Run:
+    n = len(train_steps)
+    train = seen.train[j, :n]
+    stop = knobs["stop_after_nan"]
+    if stop is not None and not np.isfinite(train).all():
+        n = min(n, int(np.argmax(~np.isfinite(train))) + 1 + int(stop))
+        train = train[:n]
+    train_steps = train_steps[:n]
+    channels = {"train_loss": Channel(train_steps, train)}
+    if knobs["has_val"]:
+        keep = int(np.searchsorted(val_steps, train_steps[-1], side="right"))
+        if keep:
+            channels["val_loss"] = Channel(val_steps[:keep], seen.val[j, :keep])
+    if knobs["has_grad_norm"]:
+        channels["grad_norm"] = Channel(train_steps, seen.grad_norm[j, :n])
+    if knobs["has_lr"]:
+        channels["lr"] = Channel(train_steps, seen.lr[j, :n])
+    label = mode.split("/")[0]
+    key = "".join(f"-{k:05d}" for k in seed.spawn_key)
+    meta = {"source": "simulated", "seed": int(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key],
+            "scenario": mode, "attempts": attempts, "knobs": knobs, "generator": GENERATOR}
+    return Run(channels, label=label, mode=mode, onset_step=onset if label != "healthy" else None,
+               meta=meta, run_id=f"{label}-{seed.entropy}{key}")

@@ -1,0 +1,63 @@
+"""Knobs: the named, JSON-ready settings of simulated runs, drawn for many runs at once.
+
+A :class:`Knobs` holds one array per knob name, one entry per run. :class:`Draw` turns a
+matrix of uniforms (one row per run, drawn from that run's own generator) into knob values:
+each call consumes the next column, so a run's knobs depend only on its own row.
+
+>>> draw = Draw(np.array([[0.5, 0.0], [1.0, 0.75]]))
+>>> draw.uniform(0.0, 2.0).tolist(), draw.choice({"a": 0.5, "b": 0.5}).tolist()
+([1.0, 2.0], ['a', 'b'])
+>>> Knobs({"steps": np.array([100, 200])}).take([1])
+{'steps': array([200])}
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+UNIFORMS_PER_RUN = 96
+"""Uniforms each run draws for its knobs (more than any scenario uses, so adding a knob is free)."""
+
+
+class Draw:
+    """Knob values from a ``(runs, columns)`` matrix of uniforms, one column per call."""
+
+    def __init__(self, uniforms: np.ndarray) -> None:
+        self._u = uniforms
+        self._next = 0
+
+    def _column(self) -> np.ndarray:
+        if self._next >= self._u.shape[1]:
+            raise IndexError(f"a scenario used more than {self._u.shape[1]} uniforms per run")
+        column = self._u[:, self._next]
+        self._next += 1
+        return column
+
+    def uniform(self, low, high) -> np.ndarray:
+        return low + (np.asarray(high) - low) * self._column()
+
+    def log_uniform(self, low, high) -> np.ndarray:
+        return np.exp(self.uniform(np.log(low), np.log(high)))
+
+    def chance(self, probability) -> np.ndarray:
+        """True with the given probability."""
+        return self._column() < probability
+
+    def choice(self, weights: Mapping[str, float]) -> np.ndarray:
+        names = list(weights)
+        cumulative = np.cumsum([weights[n] for n in names], dtype=np.float64)
+        index = np.searchsorted(cumulative / cumulative[-1], self._column(), side="right")
+        return np.array(names)[np.minimum(index, len(names) - 1)]
+
+
+class Knobs(dict):
+    """``name -> array``, one entry per run."""
+
+    @property
+    def n_runs(self) -> int:
+        return len(next(iter(self.values()))) if self else 0
+
+    def take(self, rows) -> "Knobs":
+        return Knobs({name: values[rows] for name, values in self.items()})

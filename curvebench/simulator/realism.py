@@ -1,0 +1,135 @@
+"""Realism check: can a classifier tell simulated runs from recorded ones of the same label?
+
+A classifier two-sample test (Lopez-Paz & Oquab, 2017): describe every run by scale-free curve
+features (:func:`curve_features`), train a gradient-boosted classifier to separate real from
+simulated runs of one label, and report its cross-validated ROC AUC. 0.5 means the two are
+indistinguishable on these features; the simulator's goal is AUC <= 0.65 for every label.
+
+Simulated runs copy what each real run shows about its bookkeeping and task (length, logging,
+channels, loss scale, noise level; :func:`observed_knobs`), so the test compares the shapes and
+dynamics the simulator is responsible for.
+
+>>> from curvebench.run import Run
+>>> real = Run.from_columns(list(range(0, 200, 2)), train_loss=list(np.linspace(2.3, 0.5, 100)), label="healthy")
+>>> knobs = observed_knobs(real)
+>>> knobs["steps"], knobs["log_every"], knobs["n_classes"], knobs["has_val"]
+(199, 2, 10, False)
+>>> curve_features(real).shape
+(26,)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from curvebench.run import Run, RunSet
+
+GRID = 16
+"""Points of relative time at which the normalised loss curve is sampled."""
+GOAL = 0.65
+"""The AUC the simulator should stay under, per label."""
+
+
+def curve_features(run: Run) -> np.ndarray:
+    """Scale-free features of a run: its normalised loss curve, noise statistics, validation and gradient shape."""
+    train = run.channel("train_loss")
+    values = train.values
+    finite = np.isfinite(values)
+    out = [float(np.mean(~finite))]
+    ok = values[finite]
+    if ok.size < 4:
+        return np.array(out + [np.nan] * (GRID + 9))
+    position = (train.steps[finite] - train.steps[0]) / max(train.steps[-1] - train.steps[0], 1)
+    curve = np.interp(np.linspace(0, 1, GRID), position, _smooth(ok))
+    low, high = np.min(curve), np.max(curve)
+    out += list((curve - low) / (high - low + 1e-12))
+    out.append(float(np.log(high / low)) if low > 0 else np.nan)
+    residual = ok / np.maximum(_smooth(ok), 1e-12) - 1.0
+    scale = 1.4826 * np.median(np.abs(residual - np.median(residual))) + 1e-12
+    z = (residual - np.median(residual)) / scale
+    out += [float(np.log(scale)), float(np.mean(z > 4)), float(np.mean(z < -4)),
+            float(np.corrcoef(residual[:-1], residual[1:])[0, 1]) if residual.std() > 0 else 0.0]
+    if run.has("val_loss"):
+        val = run.channel("val_loss").values
+        val = val[np.isfinite(val)]
+        best = int(np.argmin(val)) if val.size else 0
+        out += [best / max(len(val) - 1, 1), float(np.log(val[-1] / val[best])) if val.size else np.nan,
+                float(np.log(val[-1] / curve[-1])) if val.size and curve[-1] > 0 else np.nan]
+    else:
+        out += [np.nan] * 3
+    if run.has("grad_norm"):
+        grad = run.channel("grad_norm").values
+        grad = grad[np.isfinite(grad) & (grad > 0)]
+        out.append(float(np.log(np.median(grad[-max(1, len(grad) // 5):]) / np.median(grad[:max(1, len(grad) // 5)])))
+                   if grad.size else np.nan)
+    else:
+        out.append(np.nan)
+    return np.array(out, dtype=np.float64)
+
+
+def _smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
+    if values.size < window:
+        return values
+    padded = np.pad(values, window // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+
+
+def two_sample_auc(real: RunSet, simulated: RunSet, *, folds: int = 5, seed: int = 0) -> float:
+    """Cross-validated ROC AUC of a classifier telling ``real`` from ``simulated`` runs."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.metrics import roc_auc_score
+
+    x = np.array([curve_features(run) for run in list(real) + list(simulated)])
+    x[~np.isfinite(x)] = np.nan
+    informative = [j for j in range(x.shape[1]) if len(np.unique(x[np.isfinite(x[:, j]), j])) > 1]
+    x = x[:, informative] if informative else np.zeros((len(x), 1))
+    y = np.array([1] * len(real) + [0] * len(simulated))
+    folds = min(folds, len(real), len(simulated))
+    model = HistGradientBoostingClassifier(max_iter=100, max_depth=3, random_state=seed)
+    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    scores = cross_val_predict(model, x, y, cv=split, method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, scores))
+
+
+def matched_simulation(real: RunSet, label: str, *, seed: int = 0) -> RunSet:
+    """One simulated run of ``label`` per real run, conditioned on what the real run shows about its
+    bookkeeping and task (:func:`observed_knobs`)."""
+    from curvebench.simulator.api import child_seeds, simulate
+
+    return RunSet(simulate(label, seed=child, **observed_knobs(run))
+                  for run, child in zip(real, child_seeds(seed, len(real))))
+
+
+def observed_knobs(run: Run) -> dict:
+    """Knobs a real run reveals: length, logging and evaluation interval, channels, the chance level
+    (its first loss taken as ``ln C``) and its per-step noise level."""
+    train = run.channel("train_loss")
+    steps, values = train.steps, train.values
+    every = max(int(np.median(np.diff(steps))), 1) if steps.size > 1 else 1
+    knobs = dict(steps=int(steps[-1]) + 1, log_every=every, log_reduce="last", has_val=run.has("val_loss"),
+                 has_grad_norm=run.has("grad_norm"), has_lr=run.has("lr"))
+    if run.has("val_loss"):
+        val_steps = run.channel("val_loss").steps
+        knobs["eval_every"] = max(int(np.median(np.diff(val_steps))), 1) if val_steps.size > 1 else every
+    ok = values[np.isfinite(values)]
+    if ok.size and ok[0] > 0.3:
+        classes = int(np.clip(round(float(np.exp(ok[0]))), 2, 60000))
+        knobs.update(n_classes=classes, chance_loss=float(np.log(classes)))
+    if ok.size > 10:
+        residual = ok / np.maximum(_smooth(ok), 1e-12) - 1.0
+        knobs["loss_noise"] = float(np.clip(1.4826 * np.median(np.abs(residual - np.median(residual))), 1e-4, 0.5))
+    return knobs
+
+
+def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[str, dict]:
+    """Per label with at least ``min_runs`` real runs: ``{"auc", "real", "simulated", "goal_met"}``."""
+    report = {}
+    for label in sorted(set(real.labels)):
+        ours = real.filter(lambda run, label=label: run.label == label)
+        if len(ours) < min_runs or label not in ("healthy", "lr_high", "lr_low", "overfit", "plateau"):
+            continue
+        simulated = matched_simulation(ours, label, seed=seed)
+        auc = two_sample_auc(ours, simulated, seed=seed)
+        report[label] = {"auc": auc, "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL}
+    return report

@@ -1,0 +1,158 @@
+"""Ground truth: each simulated run's ``onset_step``, and whether the run shows what its mode promises.
+
+Onsets, per label (all are logged steps of the run):
+
+* ``lr_high`` (but ``nan``): the first logged step at or after the first optimizer step where the
+  noiseless training loss rises ``ONSET_MARGIN`` (5%) above its best value so far — the loss
+  leaves its healthy envelope;
+* ``lr_high/nan``: the first logged step whose training loss is non-finite;
+* ``lr_low``: the first logged step (the cause is there from the start);
+* ``overfit``: the step of the lowest logged validation loss;
+* ``plateau``: the first logged step at or after the noiseless training loss comes within 10% of
+  its total drop of its final value — where the loss flattens;
+* ``healthy``: ``None``.
+
+A run is *accepted* when its numbers show the defining property of its mode (see
+:func:`accepted`); the simulator redraws a run that does not (a rare event), so every emitted
+run does.
+
+>>> rising_onset(np.array([[3.0, 2.0, 2.05, 2.2, 1.0]]).T, np.array([5])).tolist()
+[3]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from curvebench.simulator.assemble import ONSET_MARGIN
+
+FLAT_WITHIN = 0.1
+"""Plateau onset: the loss is within this fraction of its total drop from its final value."""
+HEALTHY_MIN_LEARNED = 0.4
+"""A healthy run learns at least this fraction of its learnable loss (``lr_low`` at most 0.35)."""
+HEALTHY_MAX_VAL_RISE = 0.01
+MIN_SPIKES = 3
+"""An ``lr_high/spikes`` run shows at least this many spikes in its logged loss."""
+"""A healthy run's noiseless validation loss ends within 1% of its minimum (``overfit`` rises >= 3%)."""
+
+
+def rising_onset(loss: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """First step (per run; ``loss`` is ``(steps, runs)``) where the loss exceeds ``(1 + ONSET_MARGIN)``
+    times its running minimum; -1 if never."""
+    valid = np.arange(loss.shape[0])[:, None] < steps[None, :]
+    clean = np.where(valid & np.isfinite(loss), loss, np.inf)
+    best = np.minimum.accumulate(clean, axis=0)
+    above = valid & np.isfinite(loss) & (loss > (1.0 + ONSET_MARGIN) * best)
+    return np.where(above.any(axis=0), above.argmax(axis=0), -1)
+
+
+def flat_onset(loss: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """First step (per run; ``loss`` is ``(steps, runs)``) where the loss is within ``FLAT_WITHIN`` of its
+    total drop from its last value."""
+    final = loss[steps - 1, np.arange(len(steps))]
+    drop = loss[0] - final
+    valid = np.arange(loss.shape[0])[:, None] < steps[None, :]
+    near = valid & (loss - final[None, :] <= FLAT_WITHIN * np.maximum(drop, 0.0)[None, :])
+    return near.argmax(axis=0)
+
+
+def onsets(mode: str, traj, observed, logging, knobs) -> list:
+    """The onset step of each run (``None`` for healthy runs)."""
+    label = mode.split("/")[0]
+    n = len(logging.train_steps)
+    if label == "healthy":
+        return [None] * n
+    if label == "lr_low":
+        return [int(s[0]) for s in logging.train_steps]
+    if mode == "lr_high/nan":
+        logged = np.array([len(s) for s in logging.train_steps])
+        bad = ~np.isfinite(observed.train) & (np.arange(observed.train.shape[1])[None, :] < logged[:, None])
+        return [int(s[b.argmax()]) if b.any() else None for s, b in zip(logging.train_steps, bad)]
+    if label == "overfit":
+        return [int(s[np.nanargmin(v[: len(s)])]) for s, v in zip(logging.val_steps, observed.val)]
+    steps = knobs["steps"]
+    at = rising_onset(traj.train, steps) if label == "lr_high" else flat_onset(traj.train, steps)
+    out = []
+    for logged, t in zip(logging.train_steps, at):
+        j = np.searchsorted(logged, t) if t >= 0 else len(logged)
+        out.append(int(logged[j]) if j < len(logged) else None)
+    return out
+
+
+def accepted(mode: str, traj, observed, logging, knobs, onset: list) -> np.ndarray:
+    """Whether each run shows its mode's defining property (see the module docstring)."""
+    with np.errstate(all="ignore"):
+        return _accepted(mode, traj, observed, logging, knobs, onset)
+
+
+def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
+    label = mode.split("/")[0]
+    n = len(onset)
+    rows = np.arange(n)
+    steps = k["steps"]
+    train = traj.train
+    start, end = train[0].astype(np.float64), train[steps - 1, rows].astype(np.float64)
+    learnable = start - k["floor_loss"]
+    learned = (start - end) / learnable
+    finite = np.array([np.isfinite(t[: len(s)]).all() for t, s in zip(observed.train, logging.train_steps)])
+    has_onset = np.array([o is not None for o in onset])
+    late_enough = np.array([o is None or o <= 0.97 * s for o, s in zip(onset, steps)])
+    if label == "healthy":
+        val_rise = np.array([_rise(traj.val[s, r]) for r, s in enumerate(logging.val_steps)])
+        return finite & (learned >= HEALTHY_MIN_LEARNED) & (val_rise <= HEALTHY_MAX_VAL_RISE)
+    if label == "lr_low":
+        return finite & (learned <= 0.4) & (learned > 0)
+    if mode == "lr_high/nan":
+        first_finite = np.isfinite(observed.train[:, 0])
+        return has_onset & first_finite
+    if label == "lr_high":
+        ok = finite & has_onset & late_enough
+        if mode == "lr_high/collapse":
+            ok &= traj.capacity[(0.8 * steps).astype(np.int64), rows] < 0.05
+        if mode == "lr_high/oscillation":
+            ok &= np.array([_swings_grow(x[: len(s)], s, o) for x, s, o in
+                            zip(observed.noiseless_train, logging.train_steps, onset)])
+        if mode == "lr_high/spikes":
+            ok &= np.array([spike_count(x[: len(s)], ONSET_MARGIN + 4 * noise) >= MIN_SPIKES
+                            for x, s, noise in zip(observed.noiseless_train, logging.train_steps, k["loss_noise"])])
+        return ok
+    if label == "overfit":
+        ok = np.zeros(n, dtype=bool)
+        for i, (v, s) in enumerate(zip(observed.val, logging.val_steps)):
+            values = v[: len(s)]
+            best = int(np.nanargmin(values))
+            ok[i] = best < len(s) - 1 and (values[-1] - values[best]) / values[best] >= k["rise"][i]
+        return ok & finite
+    plateau_height = (end - k["floor_loss"]) / (k["chance_loss"] - k["floor_loss"])
+    if mode == "plateau/early":
+        return finite & has_onset & (np.array([o or 0 for o in onset]) <= 0.7 * steps) & (plateau_height >= 0.1)
+    return finite & has_onset & (plateau_height >= 0.8)
+
+
+def spike_count(loss: np.ndarray, margin: float = ONSET_MARGIN, window: int = 10) -> int:
+    """Spikes in the logged loss: points ``margin`` above both the lowest of the ``window`` points before
+    and the lowest of the 3 after (so a step up to a new level is not a spike)."""
+    if loss.size <= window + 3:
+        return 0
+    middle = loss[window:-3]
+    before = np.lib.stride_tricks.sliding_window_view(loss[:-4], window).min(axis=1)
+    after = np.lib.stride_tricks.sliding_window_view(loss[window + 1:], 3).min(axis=1)
+    high = (middle > (1.0 + margin) * before) & (middle > (1.0 + margin) * after)
+    return int(np.sum(high[1:] & ~high[:-1]) + high[0])
+
+
+def _swings_grow(loss: np.ndarray, steps: np.ndarray, onset) -> bool:
+    """Whether step-to-step swings late in the run are at least twice those before the onset."""
+    if onset is None:
+        return False
+    at = int(np.searchsorted(steps, onset))
+    swing = np.abs(np.diff(loss)) / np.median(loss)
+    late = swing[-max(5, (len(swing) - at) // 4):]
+    return bool(np.median(late) >= max(2.0 * np.median(swing[:max(at, 5)]), ONSET_MARGIN / 2))
+
+
+def _rise(values: np.ndarray) -> float:
+    if not np.isfinite(values).any():
+        return np.inf
+    best = np.nanmin(values)
+    return float((values[-1] - best) / best)

@@ -1,0 +1,169 @@
+"""Every label and mode shows its defining property in the numbers, with the onset where it belongs."""
+
+import numpy as np
+import pytest
+
+from curvebench.simulator import SCENARIOS, simulate_many
+from curvebench.simulator.scenarios import scenarios_for
+
+
+def smooth(values, window=9):
+    values = np.asarray(values, dtype=float)
+    if values.size < window:
+        return values
+    padded = np.pad(values, window // 2, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+
+
+def train(run):
+    channel = run.channel("train_loss")
+    return channel.steps, channel.values
+
+
+def test_every_label_has_modes_and_a_registered_scenario_per_mode():
+    assert {s.label for s in SCENARIOS.values()} == {"healthy", "lr_high", "lr_low", "overfit", "plateau"}
+    assert {s.mode for s in scenarios_for("lr_high")} >= {
+        "lr_high/nan", "lr_high/oscillation", "lr_high/spikes", "lr_high/divergence"}
+    assert {s.mode for s in scenarios_for("plateau")} == {"plateau/early", "plateau/stuck"}
+
+
+@pytest.mark.parametrize("mode", [m for m in SCENARIOS if m.startswith("healthy/")])
+def test_healthy_runs_learn_stay_finite_and_have_no_onset(runs_by_mode, mode):
+    for run in runs_by_mode[mode]:
+        assert run.onset_step is None and run.mode == mode
+        for channel in run.channels.values():
+            assert np.isfinite(channel.values).all()
+        _, loss = train(run)
+        floor = run.meta["knobs"]["floor_loss"]
+        s = smooth(loss)
+        start, end = s[: max(3, len(s) // 50)].max(), np.median(s[-len(s) // 10:])
+        assert end < start - 0.3 * (start - floor), run.run_id
+        if run.has("val_loss"):
+            val = run.channel("val_loss").values
+            noise = run.meta["knobs"]["val_noise"]
+            assert val[-1] <= val.min() * (1 + 0.01 + 4 * noise), run.run_id
+
+
+def test_nan_runs_are_finite_before_onset_and_non_finite_from_it(runs_by_mode):
+    for run in runs_by_mode["lr_high/nan"]:
+        steps, loss = train(run)
+        before, after = loss[steps < run.onset_step], loss[steps >= run.onset_step]
+        assert before.size and np.isfinite(before).all()
+        assert after.size and not np.isfinite(after).any()
+
+
+def test_divergence_climbs_steadily_after_onset_and_stays_finite(runs_by_mode):
+    for run in runs_by_mode["lr_high/divergence"]:
+        steps, loss = train(run)
+        assert np.isfinite(loss).all()
+        s = smooth(loss)
+        at = np.searchsorted(steps, run.onset_step)
+        assert s[-1] > 1.05 * s[:at + 1].min(), run.run_id
+        tail = s[at:]
+        rising = np.mean(np.diff(tail[:: max(1, len(tail) // 20)]) > 0)
+        assert rising >= 0.7, (run.run_id, rising)
+
+
+def test_oscillation_zig_zags_with_growing_amplitude_after_onset(runs_by_mode):
+    for run in runs_by_mode["lr_high/oscillation"]:
+        steps, loss = train(run)
+        at = np.searchsorted(steps, run.onset_step)
+        level = np.median(loss)
+        swing = np.abs(np.diff(loss)) / level
+        before = np.median(swing[:max(at, 5)])
+        late = np.median(swing[-max(5, (len(swing) - at) // 4):])
+        assert late > before, run.run_id
+
+
+def test_spikes_repeat_and_the_loss_trends_up(runs_by_mode):
+    for run in runs_by_mode["lr_high/spikes"]:
+        steps, loss = train(run)
+        at = np.searchsorted(steps, run.onset_step)
+        trend = smooth(loss, 31)
+        high = loss > trend * (1.05 + 3 * run.meta["knobs"]["loss_noise"])
+        starts = np.flatnonzero(high[1:] & ~high[:-1])
+        assert (starts >= at - 1).sum() >= 2, run.run_id
+        assert np.median(loss[-len(loss) // 10:]) > trend[at:].min(), run.run_id
+
+
+def test_collapse_ends_flat_at_chance_with_a_vanishing_gradient(runs_by_mode):
+    for run in runs_by_mode["lr_high/collapse"]:
+        _, loss = train(run)
+        knobs = run.meta["knobs"]
+        tail = loss[-len(loss) // 5:]
+        assert abs(np.median(tail) / knobs["chance_loss"] - 1) < 0.02, run.run_id
+        assert np.std(tail) / np.median(tail) < 0.01, run.run_id
+        if run.has("grad_norm"):
+            grad = run.channel("grad_norm").values
+            assert grad[-1] < 1e-2 * np.nanmax(grad), run.run_id
+
+
+def test_lr_low_declines_only_a_little_and_keeps_its_gradient(runs_by_mode):
+    for run in runs_by_mode["lr_low/slow"]:
+        steps, loss = train(run)
+        assert run.onset_step == steps[0]
+        knobs = run.meta["knobs"]
+        tenth = max(3, len(loss) // 10)
+        drop = np.median(loss[:tenth]) - np.median(loss[-tenth:])
+        learnable = knobs["chance_loss"] + knobs["init_excess"] - knobs["floor_loss"]
+        noise = 3 * knobs["loss_noise"] * np.median(loss) / np.sqrt(tenth)
+        assert -noise < drop <= 0.45 * learnable, run.run_id
+        if run.has("grad_norm"):
+            grad = run.channel("grad_norm").values
+            assert grad[-1] > 0.2 * grad[0], run.run_id
+
+
+def test_overfit_onset_is_the_validation_minimum_and_val_rises_by_the_margin(runs_by_mode):
+    for run in runs_by_mode["overfit/memorization"]:
+        val = run.channel("val_loss")
+        best = int(np.argmin(val.values))
+        assert run.onset_step == val.steps[best]
+        rise = run.meta["knobs"]["rise"]
+        assert val.values[-1] >= (1 + rise) * val.values[best], run.run_id
+        steps, loss = train(run)
+        s = smooth(loss)
+        assert s[-1] < s[np.searchsorted(steps, run.onset_step)], run.run_id
+
+
+def test_early_plateau_is_flat_after_onset_and_far_above_the_floor(runs_by_mode):
+    for run in runs_by_mode["plateau/early"]:
+        steps, loss = train(run)
+        knobs = run.meta["knobs"]
+        at = np.searchsorted(steps, run.onset_step)
+        after, end = np.median(loss[at + 1: at + 11]), np.median(loss[-10:])
+        drop = loss[0] - end
+        assert abs(after - end) <= 0.15 * drop + 4 * knobs["loss_noise"] * end, run.run_id
+        height = (end - knobs["floor_loss"]) / (knobs["chance_loss"] - knobs["floor_loss"])
+        assert height >= 0.09, run.run_id
+
+
+def test_stuck_runs_sit_near_chance_with_a_vanishing_gradient(runs_by_mode):
+    for run in runs_by_mode["plateau/stuck"]:
+        _, loss = train(run)
+        knobs = run.meta["knobs"]
+        learnable = knobs["chance_loss"] - knobs["floor_loss"]
+        tail = np.median(loss[len(loss) // 2:])
+        assert knobs["chance_loss"] - tail <= 0.1 * learnable, run.run_id
+        if run.has("grad_norm"):
+            assert np.median(run.channel("grad_norm").values[len(loss) // 2:]) < 0.3 * knobs["grad_scale"]
+
+
+@pytest.mark.parametrize("mode", [m for m in SCENARIOS if not m.startswith("healthy/")])
+def test_pathological_runs_have_an_onset_inside_the_run(runs_by_mode, mode):
+    for run in runs_by_mode[mode]:
+        assert run.onset_step is not None
+        assert 0 <= run.onset_step <= run.last_step
+
+
+def test_severity_moves_runs_from_borderline_to_blatant():
+    def final_rise(severity):
+        runs = simulate_many(8, labels=["overfit"], seed=1, steps=600, severity=severity)
+        return np.median([r.channel("val_loss").values[-1] / r.channel("val_loss").values.min() for r in runs])
+
+    def learned(severity):
+        runs = simulate_many(8, labels=["lr_low"], seed=1, steps=600, severity=severity)
+        return np.median([1 - smooth(r.channel("train_loss").values)[-1] / smooth(r.channel("train_loss").values)[0]
+                          for r in runs])
+
+    assert final_rise(1.0) > final_rise(0.0) + 0.2
+    assert learned(1.0) < learned(0.0)

@@ -1,0 +1,77 @@
+"""Simulated healthy runs carry the measured facts of real runs (docs/simulator.md, REAL-CURVES.md)."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from curvebench.simulator import simulate, simulate_many
+
+
+def residuals(loss, window=51):
+    """Per-step loss relative to its centred rolling median, minus 1 (the measure used on the nanoGPT logs)."""
+    padded = np.pad(loss, window // 2, mode="edge")
+    median = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
+    return (loss / median - 1.0)[200:]
+
+
+@pytest.fixture(scope="module")
+def healthy_noise():
+    runs = simulate_many(8, labels=["healthy"], modes=["healthy/smooth"], seed=7, steps=3000, log_every=1,
+                         noise_shape="skewed", loss_noise=0.024, kicks=0)
+    return [residuals(run.channel("train_loss").values) for run in runs]
+
+
+def test_minibatch_noise_is_white_right_skewed_and_heavy_tailed(healthy_noise):
+    pooled = np.concatenate(healthy_noise)
+    lag1 = np.median([np.corrcoef(r[:-1], r[1:])[0, 1] for r in healthy_noise])
+    assert abs(lag1) < 0.08
+    assert np.median([stats.skew(r) for r in healthy_noise]) > 0.8
+    assert np.median([stats.kurtosis(r) for r in healthy_noise]) > 4
+    mad = 1.4826 * np.median(np.abs(pooled - np.median(pooled)))
+    z = (pooled - np.median(pooled)) / mad
+    assert 0.004 < np.mean(z > 4) < 0.04
+    assert np.mean(z < -4) < 0.25 * np.mean(z > 4)
+    assert 0.015 < mad < 0.035
+
+
+def test_noise_level_scales_like_one_over_sqrt_batch():
+    def level(batch):
+        run = simulate("healthy", mode="healthy/smooth", seed=3, steps=2000, log_every=1, noise_shape="gaussian",
+                       loss_noise=0.3 / np.sqrt(batch), batch_size=batch, kicks=0)
+        r = residuals(run.channel("train_loss").values)
+        return np.std(r)
+
+    assert level(64) / level(1024) == pytest.approx(4.0, rel=0.2)
+
+
+def test_a_linear_warm_down_speeds_the_drop():
+    runs = simulate_many(8, labels=["healthy"], modes=["healthy/smooth"], seed=2, steps=3000, log_every=1,
+                         schedule="wsd", decay=0.3, warmup=0.0, kicks=0, noise_floor=0.03, noise_scaling=0.5)
+    ratios = []
+    for run in runs:
+        loss = run.channel("train_loss").values
+        m = lambda a, b: np.median(loss[a:b])  # noqa: E731
+        before = m(1050, 1200) - m(1950, 2100)
+        during = m(1950, 2100) - m(2850, 3000)
+        ratios.append(during / before)
+    assert np.median(ratios) > 1.2
+
+
+def test_gradient_norm_rises_late_while_the_learning_rate_decays():
+    runs = simulate_many(6, labels=["healthy"], modes=["healthy/smooth"], seed=4, steps=3000, log_every=1,
+                         schedule="linear", warmup=0.0, weight_decay=10.0, has_grad_norm=True, kicks=0)
+    rises = []
+    for run in runs:
+        grad = run.channel("grad_norm").values
+        rises.append(np.median(grad[-150:]) / np.median(grad[1200:1500]))
+    assert np.median(rises) > 1.2
+
+
+def test_single_epoch_pretraining_has_no_overfit_gap():
+    runs = simulate_many(8, labels=["healthy"], modes=["healthy/smooth"], seed=5, steps=2000, memorization=0.0,
+                         has_val=True)
+    for run in runs:
+        val = run.channel("val_loss")
+        loss = run.channel("train_loss")
+        tail = loss.values[loss.steps >= val.steps[-1] - 100]
+        assert abs(val.values[-1] / np.median(tail) - 1) < 0.05
