@@ -93,15 +93,20 @@ def _siblings(path: str) -> list[str]:
     return [entry for entry in entries if os.path.isdir(entry) or entry.endswith(".parquet")]
 
 
-def _recorded_cpu() -> RunSet:
-    from curvebench.datasets import load
+def _shipped(name: str) -> Callable[[], RunSet]:
+    def loader() -> RunSet:
+        from curvebench.datasets import load
 
-    return load("recorded-cpu")
+        return load(name)
+
+    return loader
 
 
-register(
-    "recorded-cpu",
-    _recorded_cpu,
-    description="real PyTorch runs recorded on the CPU, each label verified from its numbers "
-    "(curvebench/datasets/README.md)",
-)
+for _name, _description in (
+    ("sim-v1", "500 simulated runs from held-out seeds: every label, mode and severity (scripts/make_suites.py)"),
+    ("stress-v1", "300 simulated runs made hard: missing channels, per-epoch logs, short runs, heavy noise, "
+     "rescaled losses (scripts/make_suites.py)"),
+    ("recorded-cpu", "real PyTorch runs recorded on the CPU, each label verified from its numbers "
+     "(curvebench/datasets/README.md)"),
+):
+    register(_name, _shipped(_name), description=_description)

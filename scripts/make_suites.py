@@ -1,0 +1,72 @@
+"""Write the frozen simulated suites shipped with curvebench: sim-v1 and stress-v1 (with sha256 files).
+
+    python scripts/make_suites.py
+
+A suite's content never changes under its name: this script is how v1 was made, kept so the making is
+on record; a changed simulator makes a new version (sim-v2), never a rewrite of these files.
+Seeds 20261124 and 20261125 are reserved for these suites; learned detectors never train on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from curvebench.datasets.parquet import write_parquet
+from curvebench.run import Channel, Run, RunSet
+from curvebench.simulator import simulate_many
+
+DATA = Path(__file__).resolve().parents[1] / "curvebench" / "datasets" / "data"
+SIM_SEED, STRESS_SEED = 20261124, 20261125
+STRESSES = ("no_val", "no_grad_no_lr", "per_epoch", "heavy_noise", "rescaled")
+
+
+def stressed(run: Run, stress: str, rng: np.random.Generator) -> Run:
+    """``run`` as a harder log: channels dropped, logged per epoch, noisier, or at another scale."""
+    channels = dict(run.channels)
+    if stress == "no_val" and run.label != "overfit":  # overfitting cannot be seen without validation loss
+        channels.pop("val_loss", None)
+    elif stress == "no_grad_no_lr":
+        channels.pop("grad_norm", None)
+        channels.pop("lr", None)
+    elif stress == "per_epoch":
+        train = channels["train_loss"]
+        every = max(1, len(train) // int(rng.integers(20, 60)))
+        channels = {name: Channel(c.steps[every - 1 :: every], c.values[every - 1 :: every]) if name != "val_loss"
+                    else c for name, c in channels.items()}
+    elif stress == "heavy_noise":
+        train = channels["train_loss"]
+        noise = rng.lognormal(0.0, 0.12, len(train))
+        channels["train_loss"] = Channel(train.steps, train.values * noise)
+    elif stress == "rescaled":
+        scale = 10.0 ** rng.uniform(-3, 3)
+        for name in ("train_loss", "val_loss"):
+            if name in channels:
+                channels[name] = Channel(channels[name].steps, channels[name].values * scale)
+    meta = {**run.meta, "stress": stress}
+    return Run(channels, label=run.label, mode=run.mode, onset_step=run.onset_step, meta=meta, run_id=run.run_id)
+
+
+def write(runs: RunSet, name: str) -> None:
+    path = DATA / f"{name}.parquet"
+    write_parquet(runs, path, compact=True)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    (DATA / f"{name}.parquet.sha256").write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    print(f"{name}: {len(runs)} runs, {sum(r.n_steps for r in runs)} train points, {path.stat().st_size} bytes")
+
+
+def main() -> None:
+    write(simulate_many(500, seed=SIM_SEED), "sim-v1")
+    rng = np.random.default_rng(STRESS_SEED)
+    long_runs = simulate_many(250, seed=STRESS_SEED)
+    short_runs = simulate_many(50, seed=STRESS_SEED + 1, steps=80)
+    runs = [stressed(run, STRESSES[i % len(STRESSES)], rng) for i, run in enumerate(long_runs)]
+    runs += [Run(r.channels, label=r.label, mode=r.mode, onset_step=r.onset_step,
+                 meta={**r.meta, "stress": "short"}, run_id=f"short-{r.run_id}") for r in short_runs]
+    write(RunSet(runs), "stress-v1")
+
+
+if __name__ == "__main__":
+    main()
