@@ -13,7 +13,7 @@ import sys
 
 from curvebench.errors import InputError
 
-COMMANDS = ("diagnose", "evaluate", "simulate", "practice", "record")
+COMMANDS = ("diagnose", "evaluate", "simulate", "practice", "record", "train")
 """Command modules under ``curvebench.cli``, in the order ``--help`` lists them."""
 
 

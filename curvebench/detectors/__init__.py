@@ -3,6 +3,8 @@
 from curvebench.detectors.base import RECOMMENDATIONS, Detector, Diagnosis, iter_steps
 from curvebench.detectors.registry import available_detectors, get_detector, register
 from curvebench.detectors.autotrainer import AutoTrainer
+from curvebench.detectors.deepfd import DeepFDDetector
+from curvebench.detectors.features import FeaturesDetector
 from curvebench.detectors.keras import KerasDetector
 from curvebench.detectors.rules import RulesDetector
 from curvebench.detectors.sagemaker import SageMakerDetector
@@ -17,11 +19,15 @@ register("sagemaker", SageMakerDetector)
 register("umlaut", UmlautDetector)
 register("autotrainer", AutoTrainer)
 register("stats", StatsDetector)
+register("features", FeaturesDetector)
+register("deepfd", DeepFDDetector)
 
 __all__ = [
     "RECOMMENDATIONS",
     "AutoTrainer",
+    "DeepFDDetector",
     "Detector",
+    "FeaturesDetector",
     "Diagnosis",
     "KerasDetector",
     "RulesDetector",
