@@ -1,11 +1,14 @@
 """Detectors read runs and give a :class:`Diagnosis`; find them by name with :func:`get_detector`."""
 
+import importlib.util
+
 from curvebench.detectors.base import RECOMMENDATIONS, Detector, Diagnosis, iter_steps
 from curvebench.detectors.registry import available_detectors, get_detector, register
 from curvebench.detectors.autotrainer import AutoTrainer
 from curvebench.detectors.deepfd import DeepFDDetector
 from curvebench.detectors.features import FeaturesDetector
 from curvebench.detectors.keras import KerasDetector
+from curvebench.detectors.minirocket import MiniRocketDetector
 from curvebench.detectors.rules import RulesDetector
 from curvebench.detectors.sagemaker import SageMakerDetector
 from curvebench.detectors.stats import StatsDetector
@@ -21,6 +24,11 @@ register("autotrainer", AutoTrainer)
 register("stats", StatsDetector)
 register("features", FeaturesDetector)
 register("deepfd", DeepFDDetector)
+register("minirocket", MiniRocketDetector)
+if importlib.util.find_spec("torch") is not None:  # the deep detector needs the torch extra
+    from curvebench.detectors.deep import DeepDetector
+
+    register("deep", DeepDetector)
 
 __all__ = [
     "RECOMMENDATIONS",
@@ -30,6 +38,7 @@ __all__ = [
     "FeaturesDetector",
     "Diagnosis",
     "KerasDetector",
+    "MiniRocketDetector",
     "RulesDetector",
     "SageMakerDetector",
     "StatsDetector",
