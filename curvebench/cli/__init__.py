@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"curvebench {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except ImportError as err:  # an optional extra the command needs is not installed
+        print(f"curvebench {args.command}: error: {err}", file=sys.stderr)
+        return 2
     except (UsageError, KeyError) as err:
         message = err.args[0] if err.args else str(err)
         print(f"curvebench {args.command}: error: {message}", file=sys.stderr)
