@@ -25,7 +25,17 @@ register("stats", StatsDetector)
 register("features", FeaturesDetector)
 register("deepfd", DeepFDDetector)
 register("minirocket", MiniRocketDetector)
-if importlib.util.find_spec("torch") is not None:  # the deep detector needs the torch extra
+
+
+def _has_torch() -> bool:
+    """Whether torch can be found (an import hook that hides it counts as no torch)."""
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:
+        return False
+
+
+if _has_torch():  # the deep detector needs the torch extra
     from curvebench.detectors.deep import DeepDetector
 
     register("deep", DeepDetector)
