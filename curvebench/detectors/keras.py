@@ -64,12 +64,12 @@ from __future__ import annotations
 
 import math
 
-from curvebench.detectors.base import Detector, Diagnosis
-from curvebench.detectors.epoch_logs import EpochLog, EpochLogs
-from curvebench.run import Run
+from curvebench.detectors.base import Diagnosis
+from curvebench.detectors.epoch_logs import CallbackDetector, EpochLog
+from curvebench.detectors.parameters import is_real
 
 
-class KerasDetector(Detector):
+class KerasDetector(CallbackDetector):
     """Keras' ``TerminateOnNaN`` + ``EarlyStopping`` + ``ReduceLROnPlateau`` replayed on a run.
 
     Parameters
@@ -99,7 +99,7 @@ class KerasDetector(Detector):
         self.terminate_on_nan = terminate_on_nan
         for name in ("es_min_delta", "rlr_min_delta"):
             value = getattr(self, name)
-            if not _is_real(value) or not 0 <= value < math.inf:
+            if not is_real(value) or not 0 <= value < math.inf:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         for name in ("es_patience", "rlr_patience"):
             value = getattr(self, name)
@@ -114,18 +114,13 @@ class KerasDetector(Detector):
         """Fewest evaluations at which a callback could fire (fewer: ``insufficient_data``)."""
         return 1 + max(1, min(self.es_patience, self.rlr_patience))
 
-    def _reset(self) -> None:
-        self._logs = EpochLogs()
+    def _start(self) -> None:
         self._on_val = _Callbacks(self, "val_loss")
         self._on_train = _Callbacks(self, "train_loss")
         self._nan: tuple[int, str] | None = None
-        self._diagnosis: Diagnosis | None = None
 
-    def update(self, step: int, **metrics: float) -> Diagnosis:
-        """Take one logged step; return the verdict so far."""
-        val_seen = self._logs.val_seen
-        point, epoch = self._logs.push(step, metrics)
-        changed = val_seen != self._logs.val_seen
+    def _observe(self, step, metrics, point, epoch) -> bool:
+        changed = False
         if point is not None:
             if self.terminate_on_nan and self._nan is None and not math.isfinite(point.train):
                 self._nan = (step, f"TerminateOnNaN: train_loss is {point.train} at step {step}")
@@ -133,13 +128,7 @@ class KerasDetector(Detector):
             changed |= self._on_train.observe(point, point.train)
         if epoch is not None:
             changed |= self._on_val.observe(epoch, epoch.val)
-        if changed or self._diagnosis is None:
-            self._diagnosis = self._verdict()
-        return self._diagnosis
-
-    def finish(self, diagnosis: Diagnosis | None, run: Run) -> Diagnosis:
-        """The verdict once the run has ended: the last one (``insufficient_data`` for an empty run)."""
-        return diagnosis if diagnosis is not None else self._verdict()
+        return changed
 
     def _verdict(self) -> Diagnosis:
         watch = self._on_val if self._logs.val_seen else self._on_train
@@ -235,6 +224,3 @@ class _Callbacks:
         )
         return True
 
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)

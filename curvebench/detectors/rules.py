@@ -50,6 +50,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from curvebench.detectors.base import Detector, Diagnosis
+from curvebench.detectors.parameters import is_int, is_real, require
 from curvebench.run import Run
 
 _HISTORY = 256
@@ -114,23 +115,23 @@ class RulesDetector(Detector):
     def _validate(self) -> None:
         for name in ("min_window", "min_val_points"):
             value = getattr(self, name)
-            _require(name, value, _is_int(value) and value >= 1, "an int >= 1")
-        _require(
+            require(name, value, is_int(value) and value >= 1, "an int >= 1")
+        require(
             "min_points",
             self.min_points,
-            _is_int(self.min_points) and self.min_points >= 2 * self.min_window,
+            is_int(self.min_points) and self.min_points >= 2 * self.min_window,
             f"an int >= 2 * min_window ({2 * self.min_window})",
         )
         for name in ("grad_norm_max", "grad_norm_tiny", "plateau_tol", "rise_tol", "jitter_max", "overfit_rise"):
             value = getattr(self, name)
-            _require(name, value, _is_real(value) and 0 < value < math.inf, "a finite number > 0")
-        _require("grad_norm_tiny", self.grad_norm_tiny, self.grad_norm_tiny < self.grad_norm_max, "< grad_norm_max")
-        _require("window", self.window, _is_real(self.window) and 0 < self.window <= 0.5, "a number in (0, 0.5]")
-        _require("lr_low_drop", self.lr_low_drop, _is_real(self.lr_low_drop) and 0 < self.lr_low_drop < 1, "in (0, 1)")
-        _require(
+            require(name, value, is_real(value) and 0 < value < math.inf, "a finite number > 0")
+        require("grad_norm_tiny", self.grad_norm_tiny, self.grad_norm_tiny < self.grad_norm_max, "< grad_norm_max")
+        require("window", self.window, is_real(self.window) and 0 < self.window <= 0.5, "a number in (0, 0.5]")
+        require("lr_low_drop", self.lr_low_drop, is_real(self.lr_low_drop) and 0 < self.lr_low_drop < 1, "in (0, 1)")
+        require(
             "overfit_train_fall",
             self.overfit_train_fall,
-            _is_real(self.overfit_train_fall) and 0 <= self.overfit_train_fall < 1,
+            is_real(self.overfit_train_fall) and 0 <= self.overfit_train_fall < 1,
             "in [0, 1)",
         )
 
@@ -371,15 +372,3 @@ def _ratio(part: float, whole: float) -> float:
         return 0.0 if part == 0 else math.inf
     return part / whole
 
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-
-
-def _require(name: str, value: object, ok: bool, expected: str) -> None:
-    if not ok:
-        raise ValueError(f"{name} must be {expected}, got {value!r}")

@@ -67,15 +67,15 @@ from __future__ import annotations
 import math
 from collections import deque
 
-from curvebench.detectors.base import Detector, Diagnosis
-from curvebench.detectors.epoch_logs import EpochLog, EpochLogs
-from curvebench.run import Run
+from curvebench.detectors.base import Diagnosis
+from curvebench.detectors.epoch_logs import CallbackDetector, EpochLog
+from curvebench.detectors.parameters import is_int, is_real, require
 
 _Event = tuple[str, int, str]
 """A rule firing: label, step, evidence."""
 
 
-class SageMakerDetector(Detector):
+class SageMakerDetector(CallbackDetector):
     """SageMaker Debugger's LossNotDecreasing, Overfit and Overtraining rules replayed on a run.
 
     Parameters (each rule's own names and defaults)
@@ -117,31 +117,27 @@ class SageMakerDetector(Detector):
         self.save_interval = save_interval
         for name in ("num_steps", "patience", "patience_train", "patience_validation", "save_interval"):
             value = getattr(self, name)
-            _require(name, value, _is_int(value) and value >= 1, "an int >= 1")
-        _require("start_step", start_step, _is_int(start_step), "an int")
-        _require("diff_percent", diff_percent, _is_real(diff_percent) and 0 <= diff_percent < 100, "in [0, 100)")
+            require(name, value, is_int(value) and value >= 1, "an int >= 1")
+        require("start_step", start_step, is_int(start_step), "an int")
+        require("diff_percent", diff_percent, is_real(diff_percent) and 0 <= diff_percent < 100, "in [0, 100)")
         for name in ("ratio_threshold", "delta"):
             value = getattr(self, name)
-            _require(name, value, _is_real(value) and 0 <= value < math.inf, "a finite number >= 0")
+            require(name, value, is_real(value) and 0 <= value < math.inf, "a finite number >= 0")
         super().__init__()
 
-    def _reset(self) -> None:
-        self._logs = EpochLogs()
+    def _start(self) -> None:
         self._lnd_val = _LossNotDecreasing(self, "val_loss")
         self._lnd_train = _LossNotDecreasing(self, "train_loss")
         self._overfit = _Overfit(self)
         self._ot_train = _Overtraining(self.patience_train, self.delta, "train_loss", "saved steps")
         self._ot_val = _Overtraining(self.patience_validation, self.delta, "val_loss", "validation points")
-        self._diagnosis: Diagnosis | None = None
 
-    def update(self, step: int, **metrics: float) -> Diagnosis:
-        """Take one logged step; return the verdict so far."""
-        saved = step % self.save_interval == 0
-        if not saved and self._diagnosis is not None:
-            return self._diagnosis
-        val_seen = self._logs.val_seen
-        point, epoch = self._logs.push(step, metrics) if saved else (None, None)
-        changed = val_seen != self._logs.val_seen
+    def _takes(self, step: int) -> bool:
+        """Rules only see the steps the debugger saves (every ``save_interval``-th)."""
+        return step % self.save_interval == 0
+
+    def _observe(self, step, metrics, point, epoch) -> bool:
+        changed = False
         if point is not None:
             changed |= self._lnd_train.observe(step, point.train)
             changed |= self._ot_train.observe(point)
@@ -149,13 +145,7 @@ class SageMakerDetector(Detector):
             changed |= self._lnd_val.observe(step, epoch.val)
             changed |= self._overfit.observe(epoch)
             changed |= self._ot_val.observe(epoch)
-        if changed or self._diagnosis is None:
-            self._diagnosis = self._verdict()
-        return self._diagnosis
-
-    def finish(self, diagnosis: Diagnosis | None, run: Run) -> Diagnosis:
-        """The verdict once the run has ended: the last one (``insufficient_data`` for an empty run)."""
-        return diagnosis if diagnosis is not None else self._verdict()
+        return changed
 
     def _verdict(self) -> Diagnosis:
         lnd = self._lnd_val if self._logs.val_seen else self._lnd_train
@@ -286,15 +276,3 @@ class _Overtraining:
         self.fired = (label, log.step, said)
         return True
 
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
-
-
-def _require(name: str, value: object, ok: bool, expected: str) -> None:
-    if not ok:
-        raise ValueError(f"{name} must be {expected}, got {value!r}")

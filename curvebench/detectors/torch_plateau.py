@@ -66,12 +66,12 @@ from __future__ import annotations
 
 import math
 
-from curvebench.detectors.base import Detector, Diagnosis
-from curvebench.detectors.epoch_logs import EpochLog, EpochLogs
-from curvebench.run import Run
+from curvebench.detectors.base import Diagnosis
+from curvebench.detectors.epoch_logs import CallbackDetector, EpochLog
+from curvebench.detectors.parameters import is_real
 
 
-class TorchPlateauDetector(Detector):
+class TorchPlateauDetector(CallbackDetector):
     """PyTorch ``ReduceLROnPlateau`` + Lightning ``EarlyStopping`` replayed on a run.
 
     Parameters
@@ -110,11 +110,11 @@ class TorchPlateauDetector(Detector):
         self.rlr_patience = rlr_patience
         for name in ("es_min_delta", "rlr_threshold"):
             value = getattr(self, name)
-            if not _is_real(value) or not 0 <= value < math.inf:
+            if not is_real(value) or not 0 <= value < math.inf:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         for name in ("stopping_threshold", "divergence_threshold"):
             value = getattr(self, name)
-            if value is not None and (not _is_real(value) or math.isinf(value)):
+            if value is not None and (not is_real(value) or math.isinf(value)):
                 raise ValueError(f"{name} must be None or a finite number, got {value!r}")
         for name in ("es_patience", "rlr_patience"):
             value = getattr(self, name)
@@ -131,28 +131,15 @@ class TorchPlateauDetector(Detector):
         """Fewest evaluations at which a patience rule could fire (fewer: ``insufficient_data``)."""
         return 1 + min(max(1, self.es_patience), self.rlr_patience + 1)
 
-    def _reset(self) -> None:
-        self._logs = EpochLogs()
+    def _start(self) -> None:
         self._on_val = _Callbacks(self, "val_loss")
         self._on_train = _Callbacks(self, "train_loss")
-        self._diagnosis: Diagnosis | None = None
 
-    def update(self, step: int, **metrics: float) -> Diagnosis:
-        """Take one logged step; return the verdict so far."""
-        val_seen = self._logs.val_seen
-        point, epoch = self._logs.push(step, metrics)
-        changed = val_seen != self._logs.val_seen
-        if point is not None:
-            changed |= self._on_train.observe(point, point.train)
+    def _observe(self, step, metrics, point, epoch) -> bool:
+        changed = point is not None and self._on_train.observe(point, point.train)
         if epoch is not None:
             changed |= self._on_val.observe(epoch, epoch.val)
-        if changed or self._diagnosis is None:
-            self._diagnosis = self._verdict()
-        return self._diagnosis
-
-    def finish(self, diagnosis: Diagnosis | None, run: Run) -> Diagnosis:
-        """The verdict once the run has ended: the last one (``insufficient_data`` for an empty run)."""
-        return diagnosis if diagnosis is not None else self._verdict()
+        return changed
 
     def _verdict(self) -> Diagnosis:
         watch = self._on_val if self._logs.val_seen else self._on_train
@@ -260,6 +247,3 @@ class _Callbacks:
         )
         return True
 
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)

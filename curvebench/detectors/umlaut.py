@@ -49,15 +49,14 @@ from __future__ import annotations
 
 import math
 
-from curvebench.detectors.base import Detector, Diagnosis
-from curvebench.detectors.epoch_logs import EpochLog, EpochLogs
-from curvebench.run import Run
+from curvebench.detectors.base import Diagnosis
+from curvebench.detectors.epoch_logs import CallbackDetector, EpochLog
 
 _ORDER = ("NaNInLossError", "LRHighError", "LRLowError", "OverfittingError")
 _LABELS = {"NaNInLossError": "lr_high", "LRHighError": "lr_high", "LRLowError": "lr_low", "OverfittingError": "overfit"}
 
 
-class UmlautDetector(Detector):
+class UmlautDetector(CallbackDetector):
     """UMLAUT's NaN, learning-rate-range and overfitting heuristics, once per epoch.
 
     Parameters
@@ -79,31 +78,19 @@ class UmlautDetector(Detector):
             raise ValueError(f"lr_min must be < lr_max, got lr_min={lr_min!r}, lr_max={lr_max!r}")
         super().__init__()
 
-    def _reset(self) -> None:
-        self._logs = EpochLogs()
+    def _start(self) -> None:
         self._per_epoch = _Heuristics(self)
         self._per_point = _Heuristics(self)
         self._saw_lr = False
-        self._diagnosis: Diagnosis | None = None
 
-    def update(self, step: int, **metrics: float) -> Diagnosis:
-        """Take one logged step; return the verdict so far."""
-        val_seen = self._logs.val_seen
+    def _observe(self, step, metrics, point, epoch) -> bool:
         changed = not self._saw_lr and "lr" in metrics
         self._saw_lr |= changed
-        point, epoch = self._logs.push(step, metrics)
-        changed |= val_seen != self._logs.val_seen
         if point is not None:
             changed |= self._per_point.observe(point)
         if epoch is not None:
             changed |= self._per_epoch.observe(epoch)
-        if changed or self._diagnosis is None:
-            self._diagnosis = self._verdict()
-        return self._diagnosis
-
-    def finish(self, diagnosis: Diagnosis | None, run: Run) -> Diagnosis:
-        """The verdict once the run has ended: the last one (``insufficient_data`` for an empty run)."""
-        return diagnosis if diagnosis is not None else self._verdict()
+        return changed
 
     def _verdict(self) -> Diagnosis:
         view = self._per_epoch if self._logs.val_seen else self._per_point
