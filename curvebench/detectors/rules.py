@@ -6,7 +6,10 @@ The rules, in the order they take precedence (the first that fires names the run
    ``grad_norm_max`` or non-finite. Then, while it holds: the smoothed train loss ``rise_tol`` above the
    lowest level it reached (or its start), or wild oscillation (typical |second difference| above
    ``jitter_max`` of the level) while the loss is not clearly falling (flat, or less than ``lr_low_drop``
-   below its start).
+   below its start). A run whose loss climbed ``rise_tol`` above its *start* and then went flat stays
+   lr_high: a step too large that kills ReLUs or saturates units leaves a stalled loss behind it, and
+   the stall is the symptom, not the cause (rules 3 and 4 would otherwise name it). Only a loss that
+   falls again clears it.
 2. **overfit**: smoothed ``val_loss`` ``overfit_rise`` above its minimum while the train loss fell at
    least ``overfit_train_fall`` since that minimum. More specific than a flat train loss, so it wins.
 3. **plateau**: no decrease over the last window (less than ``plateau_tol``) after the loss already fell
@@ -150,6 +153,7 @@ class RulesDetector(Detector):
         self._val_best_step: int | None = None
         self._val_best_index = 0
         self._first_raised: dict[str, int] = {}
+        self._blew_up: int | None = None
         self._diagnosis: Diagnosis | None = None
         self._dirty = True
 
@@ -238,6 +242,10 @@ class RulesDetector(Detector):
         if self._profile.n < self.min_points:
             return Diagnosis.insufficient(self._profile.n, self.min_points)
         label, evidence = self._rule_verdict(step)
+        if label in ("plateau", "lr_low") and self._blew_up is not None:
+            evidence = [f"train_loss climbed above its start at step {self._blew_up} and has not fallen "
+                        f"again since: a too-high learning rate stalled it", *evidence]
+            label = "lr_high"
         return self._raise(label, evidence + self._abstentions(), step)
 
     def _rule_verdict(self, step: int) -> tuple[str, list[str]]:
@@ -252,6 +260,8 @@ class RulesDetector(Detector):
         trend = f"train_loss changed {-change:+.1%} {over} (flat: a decrease below {self.plateau_tol:.1%})"
         total = f"train_loss fell {drop:.1%} from its start {self._start:.4g} to {t.recent:.4g} by step {step}"
         if rise > self.rise_tol:
+            if self._blew_up is None and -_relative_drop(self._start, t.recent) > self.rise_tol:
+                self._blew_up = step
             return "lr_high", [
                 f"train_loss rose {rise:.0%} above its lowest level {lowest:.4g} "
                 f"(level {t.recent:.4g} {over}) at step {step}"

@@ -161,6 +161,28 @@ def test_loss_climbing_above_its_start_is_lr_high():
     assert diagnosis.evidence[0].startswith("train_loss rose ")
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_blow_up_that_leaves_a_flat_loss_stays_lr_high(seed):
+    """Too high a step kills units: the loss jumps above its start, then sits flat near it. Still the LR's fault."""
+    rng = np.random.default_rng(seed)
+    n = 1000
+    after = np.arange(n - 100)
+    loss = np.concatenate([START * (1 - 0.02 * np.arange(100) / 100),
+                           START * (0.98 + 0.8 * np.exp(-after / 30))])
+    verdict = RulesDetector().diagnose(Run.from_columns(np.arange(n), train_loss=loss * spiky_noise(rng, n, 0.01)))
+    assert verdict.label == "lr_high", verdict.evidence
+    assert 100 <= verdict.onset_step < 200
+    assert "has not fallen again" in verdict.evidence[0]
+
+
+def test_a_spike_the_run_recovers_from_is_healthy():
+    rng = np.random.default_rng(4)
+    n = 1000
+    loss = healthy_curve(rng, n)
+    loss[100:130] *= 3.0
+    assert RulesDetector().diagnose(Run.from_columns(np.arange(n), train_loss=loss * spiky_noise(rng, n))).label == "healthy"
+
+
 def test_too_few_points_is_insufficient_data():
     diagnosis = diagnose(make_run(np.linspace(2.3, 2.0, 9)))
     assert diagnosis.label == INSUFFICIENT_DATA
