@@ -48,7 +48,7 @@ class Channel:
         values = np.asarray(self.values, dtype=np.float64).reshape(-1)
         if steps.shape != values.shape:
             raise ValueError(f"{steps.size} steps but {values.size} values")
-        if steps.size > 1 and np.any(np.diff(steps) <= 0):
+        if steps.size > 1 and (steps[1:] <= steps[:-1]).any():
             raise ValueError("steps must be strictly increasing")
         object.__setattr__(self, "steps", steps)
         object.__setattr__(self, "values", values)

@@ -8,8 +8,9 @@ learning rate), so a 50-step run and a 100,000-step run of the same knobs have t
 Where a scenario asks for an *effect* (an onset at 40% of the run, 35% of the learnable loss
 learned), the cause that produces it is solved for here, from the model's own solution: the
 learning-rate factor of ``lr_low``, the growth rate and noise seed of an unstable direction,
-the sharpening rate that crosses ``2/lr`` at the onset. (The memorization of an overfit run is
-solved exactly after integration, :mod:`~curvebench.simulator.overfit`.)
+the sharpening rate that crosses ``2/lr`` at the onset, the memorization that leaves an overfit
+run's training loss at ``train_residual`` of its floor. (The validation cost of that memorization
+is solved exactly after integration, :mod:`~curvebench.simulator.overfit`.)
 
 >>> from curvebench.simulator.scenarios import sample_knobs
 >>> knobs = sample_knobs("healthy/smooth", np.full((1, 96), 0.5), steps=200)
@@ -89,7 +90,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     signal_h = np.minimum(1.0 / (2.0 * healthy_stability[:, None] * times), cap[:, None])
 
     if mode == "overfit/memorization":
-        k["memorization"] = np.full(n, 0.3)
+        k["memorization"] = k["floor_loss"] * (1.0 - k["train_residual"]) / learnable
     mem_times = k["memorization_time"][:, None] * effective[:, None] * np.array([[1.0, 2.5]])
     memorized = k["memorization"] * learnable
     mem_h = np.minimum(1.0 / (2.0 * healthy_stability[:, None] * mem_times), cap[:, None])
@@ -112,7 +113,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     params.noise = noise
     params.delta = delta
     params.floor_train = k["floor_loss"] - memorized
-    params.floor_val = k["floor_loss"] + k["val_shift"]
+    params.floor_val = k["floor_loss"] * (1.0 + np.where(memorized > 0, k["generalization_gap"], 0.0)) + k["val_shift"]
     params.learnable_train = learnable + memorized
     params.learnable_val = learnable
     params.link_scale = k["init_excess"] + learnable + memorized

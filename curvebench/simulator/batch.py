@@ -6,7 +6,9 @@ mode share chunks of similar length, which is what makes the integration fast. I
 runs are ordered by mode, so each mode's ground truth is computed on contiguous rows.
 
 Every feature a chunk switches on is an exact no-op for runs that do not use it, so a run gives
-the same bits in any chunk (the property ``tests/simulator/test_determinism.py`` checks).
+the same bits in any chunk (the property ``tests/simulator/test_determinism.py`` checks). The next
+chunk is modeled (integrated and observed, mostly in compiled kernels that release the GIL) on a
+background thread while the runs of the current one are judged and built.
 
 >>> import numpy as np
 >>> from curvebench.simulator.api import child_seeds
@@ -30,12 +32,13 @@ from curvebench.simulator import overfit
 from curvebench.simulator.assemble import EVENT_UNIFORMS, Model, assemble
 from curvebench.simulator.dynamics import ModelParams, integrate
 from curvebench.simulator.knobs import UNIFORMS_PER_RUN, Knobs
+from curvebench.simulator.parallel import in_background
 from curvebench.simulator.scenarios import sample_knobs
 from curvebench.simulator.truth import accepted, onsets
 
 GENERATOR = f"curvebench.simulator {__version__}"
 """The ``meta["generator"]`` of every simulated run."""
-CHUNK_ELEMENTS = 2_000_000
+CHUNK_ELEMENTS = 1_000_000
 """Runs are integrated in chunks of about this many run-steps (memory stays a fraction of the output)."""
 MIN_CHUNK_RUNS = 64
 
@@ -56,6 +59,7 @@ def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
         length[rows] = knobs[mode]["steps"]
     position = {mode: {int(r): i for i, r in enumerate(rows)} for mode, rows in where.items()}
     order = np.argsort(length, kind="stable")
+    chunks = []
     for chunk in _chunks(length[order]):
         members = order[chunk]
         members = members[np.lexsort((modes[members], [_FEATURES.get(m, 0) for m in modes[members]]))]
@@ -64,7 +68,14 @@ def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
             rows = members[modes[members] == mode]
             local = [position[mode][int(r)] for r in rows]
             groups.append((mode, rows, knobs[mode].take(local), events[rows]))
-        yield from _chunk(groups, rngs, seeds, attempts)
+        chunks.append(groups)
+    ahead = in_background(_model, _assemble(chunks[0]), rngs)
+    for i in range(len(chunks)):
+        following = _assemble(chunks[i + 1]) if i + 1 < len(chunks) else None
+        modeled = ahead.result()
+        if following is not None:
+            ahead = in_background(_model, following, rngs)
+        yield from _judge(modeled, seeds, attempts)
 
 
 _FEATURES = {"healthy/saddle": 1, "plateau/stuck": 1, "lr_high/spikes": 2, "lr_high/collapse": 2,
@@ -106,22 +117,34 @@ def _override(knobs: Knobs, overrides: dict) -> None:
             knobs[name] = knobs[name] * scale
 
 
-def _chunk(groups, rngs, seeds, attempts):
-    models = [assemble(k, mode, ev) for mode, _, k, ev in groups]
-    model = _merge(models)
+def _assemble(groups):
+    """A chunk's merged model, knobs, rows, logging plan and the span of each mode's rows."""
+    model = _merge([assemble(k, mode, ev) for mode, _, k, ev in groups])
     knobs = _merge_knobs([k for _, _, k, _ in groups])
     rows = np.concatenate([r for _, r, _, _ in groups])
-    logging = obs.plan(knobs)
-    draws = obs.noise_draws([rngs[r] for r in rows], logging)
-    traj = integrate(model.params, model.eta)
     spans, start = [], 0
     for mode, members, _, _ in groups:
         spans.append((mode, slice(start, start + len(members))))
         start += len(members)
+    return model, knobs, rows, obs.plan(knobs), spans
+
+
+def _model(assembled, rngs):
+    """A chunk's trajectory and observations: on the background thread, mostly in kernels that release the GIL,
+    while the main thread assembles the next chunk and judges the previous one."""
+    model, knobs, rows, logging, spans = assembled
+    draws = obs.noise_draws([rngs[r] for r in rows], logging)
+    traj = integrate(model.params, model.eta)
     for mode, span in spans:
         if mode == "overfit/memorization":
             overfit.calibrate(traj, model, knobs, logging.val_steps, span)
     seen = obs.observe(traj, model.lr, knobs, logging, draws)
+    return spans, rows, knobs, logging, traj, seen
+
+
+def _judge(modeled, seeds, attempts):
+    """Ground truth, acceptance and the runs of a modeled chunk: ``(position, run, accepted)``."""
+    spans, rows, knobs, logging, traj, seen = modeled
     table = _rows_of(knobs)
     for mode, span in spans:
         sub_traj, sub_seen, sub_plan = traj.runs(span), obs.runs_of(seen, span), _slice_plan(logging, span)
@@ -136,7 +159,8 @@ def _chunk(groups, rngs, seeds, attempts):
 
 
 def _merge(models: list[Model]) -> Model:
-    """One model for runs of several modes: mode columns, delta columns and steps padded, kicks renumbered."""
+    """One model for runs of several modes: mode columns, delta columns and steps padded (the schedules with
+    their last value), kicks renumbered."""
     if len(models) == 1:
         return models[0]
     modes = max(m.params.h.shape[1] for m in models)
@@ -152,12 +176,16 @@ def _merge(models: list[Model]) -> Model:
         elif f.name == "delta":
             parts = [np.pad(p, ((0, 0), (0, mem - p.shape[1]))) for p in parts]
         values[f.name] = np.concatenate(parts)
+    eta, lr = (np.empty((sum(m.eta.shape[0] for m in models), span), dtype=np.result_type(*series))
+               for series in ([m.eta for m in models], [m.lr for m in models]))
     for m in models:
         kicks += [(s, r + offset, mode, v) for s, r, mode, v in m.params.kicks]
-        offset += m.eta.shape[0]
-    pad = lambda a: np.pad(a, ((0, 0), (0, span - a.shape[1])), mode="edge")  # noqa: E731
-    params = replace(models[0].params, **values, kicks=kicks)
-    return Model(params, np.concatenate([pad(m.eta) for m in models]), np.concatenate([pad(m.lr) for m in models]))
+        rows = slice(offset, offset + m.eta.shape[0])
+        for out, part in ((eta, m.eta), (lr, m.lr)):
+            out[rows, : part.shape[1]] = part
+            out[rows, part.shape[1]:] = part[:, -1:]
+        offset = rows.stop
+    return Model(replace(models[0].params, **values, kicks=kicks), eta, lr)
 
 
 def _merge_knobs(tables: list[Knobs]) -> Knobs:

@@ -52,8 +52,10 @@ scale-invariant weights whose norm shrinks under weight decay as the learning ra
 it rises late in a run (Defazio et al., 2025). Gradient clipping scales a step down when the
 norm passes it.
 
-Arithmetic is float32 (the speed of many runs at once); sums over modes go in a fixed order,
-so a run gives the same bits alone or in a batch.
+Arithmetic is float32. A compiled kernel (numba) advances each run on its own, step by step, with
+sums over modes in a fixed order, so a run gives the same bits alone or in a batch; the runs of a
+batch are shared between threads. The kernel calls only code of this module: numba's on-disk
+cache does not notice edits to other modules.
 
 >>> params = ModelParams.quadratic(h=[[1.0, 0.1]], e0=[[0.0, 2.0]], noise=[0.0], floor=[1.0])
 >>> traj = integrate(params, np.full((1, 3), 0.5))
@@ -63,14 +65,25 @@ so a run gives the same bits alone or in a batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
-from curvebench.simulator.curves import sum_columns
+from curvebench.simulator.parallel import over_runs
 
 DTYPE = np.float32
 LN2 = DTYPE(np.log(2.0))
+ZERO, HALF, ONE, TWO = DTYPE(0.0), DTYPE(0.5), DTYPE(1.0), DTYPE(2.0)
+MAX_RATIO = DTYPE(1e6)
+SCALARS = ("floor_train", "floor_val", "learnable_train", "learnable_val", "link_scale", "link_power", "overflow",
+           "x0", "x_floor", "sharpness0", "sharpness_max", "sharpening", "stabilization", "width_pos", "width_neg",
+           "gated", "gate0", "gate_rate", "death_threshold", "death_rate", "weight_decay", "weight_injection", "clip",
+           "grad_scale", "noise_power", "noise_reference")
+"""The per-run parameters, in the column order of the kernel's ``scalars`` matrix."""
+(FLOOR_TRAIN, FLOOR_VAL, LEARNABLE_TRAIN, LEARNABLE_VAL, LINK_SCALE, LINK_POWER, OVERFLOW, X0, X_FLOOR, SHARPNESS0,
+ SHARPNESS_MAX, SHARPENING, STABILIZATION, WIDTH_POS, WIDTH_NEG, GATED, GATE0, GATE_RATE, DEATH_THRESHOLD, DEATH_RATE,
+ WEIGHT_DECAY, WEIGHT_INJECTION, CLIP, GRAD_SCALE, NOISE_POWER, NOISE_REFERENCE) = range(len(SCALARS))
 
 
 @dataclass
@@ -140,10 +153,10 @@ class ModelParams:
 
 @dataclass
 class Trajectory:
-    """The model's noiseless observables, time-major: ``train[t, r]`` is run ``r`` before step ``t``.
+    """The model's noiseless observables, indexed ``[step, run]``: ``train[t, r]`` is run ``r`` before step ``t``.
 
     ``capacity`` is ``a``: 1 for a healthy network, 0 for a dead one. Arrays are float32
-    ``(steps, runs)``, the layout the time loop writes (no transposing copy).
+    ``(steps, runs)`` views of run-major arrays (``train.T`` is C-contiguous: one run's steps lie together).
     """
 
     train: np.ndarray
@@ -158,193 +171,199 @@ class Trajectory:
 
 def integrate(params: ModelParams, eta: np.ndarray) -> Trajectory:
     """Run the model for ``eta.shape[1]`` steps with learning rates ``eta`` (stability units)."""
-    with np.errstate(all="ignore"):
-        return _Integrator(params, eta).run()
+    eta = np.ascontiguousarray(eta, dtype=DTYPE)
+    runs, steps = eta.shape
+    inputs = _pack(params)
+    train, val, grad, capacity = (np.empty((runs, steps), DTYPE) for _ in range(4))
+    over_runs(lambda *turn: _advance(*turn, eta, *inputs, train, val, grad, capacity), runs)
+    return Trajectory(train.T, val.T, grad.T, capacity.T)
 
 
-def _span(mask: np.ndarray) -> slice:
-    """The smallest slice of rows holding every true entry of ``mask`` (empty if none)."""
-    found = np.flatnonzero(mask)
-    return slice(int(found[0]), int(found[-1]) + 1) if found.size else slice(0, 0)
+def _pack(p: ModelParams) -> tuple:
+    """The kernel's inputs: float32 row-major parameters, and the kicks sorted by run, then step."""
+    f = lambda a: np.ascontiguousarray(a, dtype=DTYPE)
+    scalars = f(np.stack([np.asarray(getattr(p, name), dtype=np.float64) for name in SCALARS], axis=1))
+    h = np.asarray(p.h, dtype=np.float64)
+    e0 = np.asarray(p.e0, dtype=np.float64)
+    n_mem = p.delta.shape[1]
+    kicks = np.array([(s, r, m, v) for s, r, m, v in p.kicks], dtype=np.float64).reshape(-1, 4)
+    order = np.lexsort((kicks[:, 0], kicks[:, 1]))
+    kicks = kicks[order]
+    kick_start = np.searchsorted(kicks[:, 1], np.arange(h.shape[0] + 1), side="left").astype(np.int64)
+    return (scalars, f(h), f(e0 * e0), f(p.noise), f(p.gate_share), f(p.delta), f(e0[:, h.shape[1] - n_mem:]),
+            kick_start, np.ascontiguousarray(kicks[:, 0], dtype=np.int64),
+            np.ascontiguousarray(kicks[:, 2], dtype=np.int64), np.ascontiguousarray(kicks[:, 3]))
 
 
-class _Integrator:
-    """The time loop. Features (sharp direction, capacity, clipping, weight norm, overflow,
-    memorization) are computed only on the span of rows that use them; for any other row in a
-    span the feature's arithmetic is an exact no-op, so the result never depends on the batch."""
-
-    def __init__(self, p: ModelParams, eta: np.ndarray) -> None:
-        f = lambda a: np.ascontiguousarray(a, dtype=DTYPE)  # noqa: E731
-        self.eta = f(np.asarray(eta).T)
-        self.steps, self.runs = self.eta.shape
-        self.h = f(p.h.T)
-        self.n_mem = p.delta.shape[1]
-        self.second = f((p.e0 * p.e0).T)
-        self.half_h = DTYPE(0.5) * self.h
-        self.noise_h = f(p.noise.T)
-        self.noise_sum = sum_columns(self.noise_h[1:]) if self.h.shape[0] > 1 else np.zeros_like(self.noise_h[0])
-        self.q = {fl.name: f(getattr(p, fl.name)) for fl in fields(p)
-                  if fl.name not in ("h", "e0", "noise", "delta", "gate_share", "kicks")}
-        q = self.q
-        self.top = _span(q["x0"] != 0)
-        self.cap = _span((q["gated"] != 0) | ((q["x0"] != 0) & np.isfinite(q["death_threshold"])))
-        self.clip = _span(np.isfinite(q["clip"]))
-        self.weights = _span(q["weight_decay"] != 0)
-        self.overflow = _span(np.isfinite(q["overflow"]))
-        self.mem = _span(np.any(p.delta != 0, axis=1)) if self.n_mem else slice(0, 0)
-        modes = self.h.shape[0]
-        self.mem_modes = slice(modes - self.n_mem, modes)
-        self.e_mem = f(p.e0[self.mem, self.mem_modes].T)
-        self.delta = f(p.delta[self.mem].T)
-        self.share = f(p.gate_share[self.cap].T)
-        self.initial = self.half_h[:, self.cap] * self.second[:, self.cap]
-        self.kicks: dict[int, list] = {}
-        for step, row, mode, value in p.kicks:
-            self.kicks.setdefault(int(step), []).append((row, mode, value))
-
-    def run(self) -> Trajectory:
-        q, h, runs, steps = self.q, self.h, self.runs, self.steps
-        n_modes = h.shape[0]
-        one, two = DTYPE(1.0), DTYPE(2.0)
-        second = self.second
-        top, cap, clip, weights, overflow, mem = self.top, self.cap, self.clip, self.weights, self.overflow, self.mem
-        x, sharp = q["x0"][top].copy(), q["sharpness0"][top].copy()
-        gate, alive = q["gate0"][cap].copy(), np.ones(cap.stop - cap.start, DTYPE)
-        capacity = np.ones(runs, DTYPE)
-        weight_norm2 = np.ones(weights.stop - weights.start, DTYPE)
-        dead = np.zeros(overflow.stop - overflow.start, dtype=bool)
-        train, val, grad = (np.empty((steps, runs), DTYPE) for _ in range(3))
-        kept_capacity = np.ones((steps, runs), DTYPE) if cap.stop > cap.start else None
-        energy, factor, noise = (np.empty_like(second) for _ in range(3))
-        h_cap, h_mem = h[:, cap], h[self.mem_modes, mem]
-        clip_at = q["clip"][clip] * q["grad_scale"][clip]
-        noise_level = self._noise_level(q["floor_train"] + q["learnable_train"] + self.half_h[0] * second[0])
-        for t in range(steps):
-            if t in self.kicks:
-                self._kick(self.kicks[t], train[t - 1] if t else q["floor_train"] + q["learnable_train"], sharp)
-            np.multiply(self.half_h, second, out=energy)
-            learned = sum_columns(energy[1:])
-            grad2 = h[1] * energy[1]
-            for k in range(2, n_modes):
-                grad2 += h[k] * energy[k]
-            grad2 *= two
-            grad2 += self.noise_sum * noise_level
-            if cap.stop > cap.start:
-                g = gate
-                opened = one - self.share * (one - g)
-                capacity[cap] = alive * (one - q["gated"][cap] * (one - g))
-                weight = opened * opened
-                learned[cap] = sum_columns((opened * energy[:, cap] + (one - opened) * self.initial)[1:])
-                grad2[cap] = (sum_columns((h_cap * energy[:, cap] * weight)[1:]) * two
-                              + sum_columns(self.noise_h[1:, cap] * weight[1:]) * (capacity[cap] * capacity[cap])
-                              * noise_level[cap])
-            learned_val = learned
-            if mem.stop > mem.start:
-                learned_val = learned.copy()
-                learned_val[mem] += sum_columns(h_mem * self.delta * (self.e_mem + DTYPE(0.5) * self.delta))
-            if top.stop > top.start:
-                width = np.where(x >= 0, q["width_pos"][top], q["width_neg"][top])
-                z = x / width
-                abs_z = np.abs(z)
-                top_loss = sharp * width * width * (abs_z + np.log1p(np.exp(DTYPE(-2.0) * abs_z)) - LN2)
-                tanh_z = np.tanh(z)
-                top_grad = sharp * width * tanh_z
-                learned[top] += top_loss
-                if learned_val is not learned:
-                    learned_val[top] += top_loss
-                grad2[top] += top_grad * top_grad
-            x_train = energy[0] + learned
-            x_val = energy[0] + learned_val if learned_val is not learned else x_train
-            if cap.stop > cap.start:
-                a = alive
-                gate_grad = q["gated"][cap] * a * q["learnable_train"][cap] * q["gate_rate"][cap] * gate * (one - gate)
-                grad2[cap] = a * a * grad2[cap] + gate_grad * gate_grad
-                lost = one - a
-                x_train[cap] = energy[0, cap] + lost * q["learnable_train"][cap] + a * learned[cap]
-                if x_val is x_train:
-                    x_val = x_train.copy()
-                x_val[cap] = energy[0, cap] + lost * q["learnable_val"][cap] + a * learned_val[cap]
-            grad2 += two * h[0] * energy[0] + self.noise_h[0] * capacity * capacity * noise_level
-            norm = np.sqrt(grad2)
-            if np.any(x_train > q["link_scale"]) or (x_val is not x_train and np.any(x_val > q["link_scale"])):
-                same = x_val is x_train
-                x_train, slope = _link(x_train, q["link_scale"], q["link_power"])
-                x_val = x_train if same else _link(x_val, q["link_scale"], q["link_power"])[0]
-                norm *= slope
-            norm *= q["grad_scale"]
-            if weights.stop > weights.start:
-                norm[weights] /= np.sqrt(weight_norm2)
-            train[t] = q["floor_train"] + x_train
-            val[t] = q["floor_val"] + x_val
-            grad[t] = norm
-            if overflow.stop > overflow.start:
-                dead |= ~(x_train[overflow] <= q["overflow"][overflow])
-                for series in (train, val, grad):
-                    series[t, overflow][dead] = np.nan
-            if kept_capacity is not None:
-                kept_capacity[t, cap] = capacity[cap]
-            noise_level = self._noise_level(train[t])
-            rate = self.eta[t]
-            if clip.stop > clip.start:
-                rate = rate.copy()
-                rate[clip] *= np.minimum(one, clip_at / norm[clip])
-            factor[:] = rate
-            if cap.stop > cap.start:
-                factor[:, cap] = opened * (rate[cap] * alive)
-                factor[0, cap] = rate[cap]
-            np.multiply(factor, factor, out=noise)
-            if cap.stop > cap.start:
-                noise[:, cap] *= capacity[cap] * capacity[cap]
-            noise *= self.noise_h
-            noise *= noise_level
-            factor *= h
-            np.subtract(one, factor, out=factor)
-            if mem.stop > mem.start:
-                self.e_mem *= factor[self.mem_modes, mem]
-            factor *= factor
-            second *= factor
-            second += noise
-            if top.stop > top.start:
-                r = rate[top]
-                x = x - r * top_grad
-                x = np.copysign(np.maximum(np.abs(x), q["x_floor"][top]), x)
-                sharp = (sharp * np.exp(-r * q["stabilization"][top] * tanh_z * tanh_z)
-                         + r * q["sharpening"][top] * (q["sharpness_max"][top] - sharp))
-            if cap.stop > cap.start:
-                if top.stop > top.start:
-                    both = slice(max(top.start, cap.start), min(top.stop, cap.stop))
-                    excess = np.maximum(DTYPE(0.0), abs_z[both.start - top.start: both.stop - top.start]
-                                        - q["death_threshold"][both])
-                    alive[both.start - cap.start: both.stop - cap.start] *= np.exp(-q["death_rate"][both] * excess)
-                gate = np.clip(gate + rate[cap] * q["gate_rate"][cap] * gate * (one - gate), 0, 1)
-            if weights.stop > weights.start:
-                r = rate[weights]
-                weight_norm2 = (weight_norm2 * (one - two * r * q["weight_decay"][weights])
-                                + r * r * q["weight_injection"][weights] / weight_norm2)
-        if kept_capacity is None:
-            kept_capacity = np.ones_like(train)
-        return Trajectory(train, val, grad, kept_capacity)
-
-    def _noise_level(self, loss: np.ndarray) -> np.ndarray:
-        ratio = np.minimum(np.abs(loss / self.q["noise_reference"]), DTYPE(1e6))
-        return ratio ** self.q["noise_power"]
-
-    def _kick(self, events: list, loss: np.ndarray, sharp: np.ndarray) -> None:
-        for row, mode, value in events:
-            if mode < 0:
-                sharp[row - self.top.start] = value
-                continue
-            energy = value * max(float(loss[row]), 0.0)
-            if np.isfinite(energy):
-                self.second[mode, row] += DTYPE(2.0 * energy / self.h[mode, row])
+@njit(cache=True, nogil=True)
+def _noise_level(loss, reference, power):
+    if power == ZERO:
+        return ONE
+    ratio = abs(loss / reference)
+    if ratio > MAX_RATIO:
+        ratio = MAX_RATIO
+    return ratio**power
 
 
-def _link(excess: np.ndarray, scale: np.ndarray, power: np.ndarray):
+@njit(cache=True, nogil=True)
+def _link(excess, scale, power):
     """Excess loss above ``scale`` grows like ``excess**power``; returns the loss and its slope."""
-    above = np.flatnonzero(excess > scale)
-    out, slope = excess.copy(), np.ones_like(excess)
-    ratio = excess[above] / scale[above]
-    p = power[above]
-    out[above] = scale[above] * (DTYPE(1.0) + (ratio**p - DTYPE(1.0)) / p)
-    slope[above] = ratio ** (p - DTYPE(1.0))
-    return out, slope
+    if not excess > scale:
+        return excess, ONE
+    ratio = excess / scale
+    return scale * (ONE + (ratio**power - ONE) / power), ratio ** (power - ONE)
+
+
+@njit(cache=True, nogil=True)
+def _advance(first, stride, block, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step,
+             kick_mode, kick_value, train, val, grad, capacity):
+    """Blocks ``first, first + stride, ...`` of ``block`` runs: write their rows of the four outputs."""
+    runs = eta.shape[0]
+    work = np.empty((7, h.shape[1]), np.float32)
+    e_mem = np.empty(delta.shape[1], np.float32)
+    for b in range(first * block, runs, stride * block):
+        for r in range(b, min(b + block, runs)):
+            _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step,
+                         kick_mode, kick_value, train, val, grad, capacity, work, e_mem)
+
+
+@njit(cache=True, nogil=True)
+def _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step, kick_mode,
+                 kick_value, train, val, grad, capacity, work, e_mem):
+    """Run ``r`` from its first step to its last (``work`` and ``e_mem`` are scratch).
+
+    Clamps are written as comparisons that let NaN through, as NumPy's ``minimum``/``maximum`` do.
+    """
+    steps, modes, n_mem = eta.shape[1], h.shape[1], delta.shape[1]
+    second, energy, half_h, initial, opened, factor, noise = work[0], work[1], work[2], work[3], work[4], work[5], work[6]
+    m0 = modes - n_mem
+    p, hr, nh, sh = scalars[r], h[r], noise_h[r], share[r]
+    floor_train, floor_val, learnable_train, learnable_val = (p[FLOOR_TRAIN], p[FLOOR_VAL], p[LEARNABLE_TRAIN],
+                                                              p[LEARNABLE_VAL])
+    link_scale, link_power, gated, clip_at = p[LINK_SCALE], p[LINK_POWER], p[GATED], p[CLIP] * p[GRAD_SCALE]
+    top = p[X0] != ZERO
+    cap = gated != ZERO or (top and np.isfinite(p[DEATH_THRESHOLD]))
+    clipped, decays, overflows = np.isfinite(p[CLIP]), p[WEIGHT_DECAY] != ZERO, np.isfinite(p[OVERFLOW])
+    mem = False
+    for j in range(n_mem):
+        e_mem[j] = e_mem0[r, j]
+        mem = mem or delta[r, j] != ZERO
+    noise_sum = nh[1]
+    for k in range(modes):
+        second[k] = second0[r, k]
+        half_h[k] = HALF * hr[k]
+        initial[k] = half_h[k] * second[k]
+        if k >= 2:
+            noise_sum += nh[k]
+    x, sharp, gate = p[X0], p[SHARPNESS0], p[GATE0]
+    alive, alive_share, weight_norm2, dead = ONE, ONE, ONE, False
+    previous = floor_train + learnable_train
+    level = _noise_level(previous + half_h[0] * second[0], p[NOISE_REFERENCE], p[NOISE_POWER])
+    kick, kick_end = kick_start[r], kick_start[r + 1]
+    abs_z = tanh_z = top_grad = ZERO
+    for t in range(steps):
+        while kick < kick_end and kick_step[kick] <= t:
+            if kick_step[kick] == t:
+                if kick_mode[kick] < 0:
+                    sharp = np.float32(kick_value[kick])
+                else:
+                    before = np.float64(previous)
+                    kicked = kick_value[kick] * (0.0 if before < 0.0 else before)
+                    if np.isfinite(kicked):
+                        m = kick_mode[kick]
+                        second[m] += np.float32(2.0 * kicked / np.float64(hr[m]))
+            kick += 1
+        for k in range(modes):
+            energy[k] = half_h[k] * second[k]
+        if cap:
+            g = gate
+            alive_share = alive * (ONE - gated * (ONE - g))
+            learned = grad2 = noise_weight = ZERO
+            for k in range(1, modes):
+                o = ONE - sh[k] * (ONE - g)
+                opened[k] = o
+                weight = o * o
+                term = o * energy[k] + (ONE - o) * initial[k]
+                learned = term if k == 1 else learned + term
+                term = hr[k] * energy[k] * weight
+                grad2 = term if k == 1 else grad2 + term
+                term = nh[k] * weight
+                noise_weight = term if k == 1 else noise_weight + term
+            grad2 = grad2 * TWO + noise_weight * (alive_share * alive_share) * level
+        else:
+            learned, grad2 = energy[1], hr[1] * energy[1]
+            for k in range(2, modes):
+                learned += energy[k]
+                grad2 += hr[k] * energy[k]
+            grad2 = grad2 * TWO + noise_sum * level
+        learned_val = learned
+        if mem:
+            shift = ZERO
+            for j in range(n_mem):
+                term = hr[m0 + j] * delta[r, j] * (e_mem[j] + HALF * delta[r, j])
+                shift = term if j == 0 else shift + term
+            learned_val = learned + shift
+        if top:
+            width = p[WIDTH_POS] if x >= ZERO else p[WIDTH_NEG]
+            z = x / width
+            abs_z = abs(z)
+            top_loss = sharp * width * width * (abs_z + np.log1p(np.exp(-TWO * abs_z)) - LN2)
+            tanh_z = np.tanh(z)
+            top_grad = sharp * width * tanh_z
+            learned += top_loss
+            learned_val = learned_val + top_loss if mem else learned
+            grad2 += top_grad * top_grad
+        x_train, x_val = energy[0] + learned, energy[0] + learned_val
+        if cap:
+            a = alive
+            gate_grad = gated * a * learnable_train * p[GATE_RATE] * gate * (ONE - gate)
+            grad2 = a * a * grad2 + gate_grad * gate_grad
+            x_train = energy[0] + (ONE - a) * learnable_train + a * learned
+            x_val = energy[0] + (ONE - a) * learnable_val + a * learned_val
+        grad2 += TWO * hr[0] * energy[0] + nh[0] * alive_share * alive_share * level
+        norm = np.sqrt(grad2)
+        x_train, slope = _link(x_train, link_scale, link_power)
+        x_val = _link(x_val, link_scale, link_power)[0]
+        norm = norm * slope * p[GRAD_SCALE]
+        if decays:
+            norm /= np.sqrt(weight_norm2)
+        loss, loss_val = floor_train + x_train, floor_val + x_val
+        if overflows:
+            dead = dead or not x_train <= p[OVERFLOW]
+            if dead:
+                loss = loss_val = norm = np.float32(np.nan)
+        train[r, t], val[r, t], grad[r, t], capacity[r, t] = loss, loss_val, norm, alive_share
+        previous = loss
+        level = _noise_level(loss, p[NOISE_REFERENCE], p[NOISE_POWER])
+        rate = eta[r, t]
+        if clipped:
+            ratio = clip_at / norm
+            rate *= ONE if ratio > ONE else ratio
+        for k in range(modes):
+            if cap:
+                step = rate if k == 0 else opened[k] * (rate * alive)
+                noise[k] = step * step * (alive_share * alive_share) * nh[k] * level
+            else:
+                step = rate
+                noise[k] = step * step * nh[k] * level
+            factor[k] = ONE - step * hr[k]
+        for j in range(n_mem):
+            if mem:
+                e_mem[j] *= factor[m0 + j]
+        for k in range(modes):
+            second[k] = second[k] * (factor[k] * factor[k]) + noise[k]
+        if top:
+            x = x - rate * top_grad
+            size = abs(x)
+            x = np.copysign(p[X_FLOOR] if size < p[X_FLOOR] else size, x)
+            sharp = (sharp * np.exp(-rate * p[STABILIZATION] * tanh_z * tanh_z)
+                     + rate * p[SHARPENING] * (p[SHARPNESS_MAX] - sharp))
+        if cap:
+            if top:
+                excess = abs_z - p[DEATH_THRESHOLD]
+                alive *= np.exp(-p[DEATH_RATE] * (ZERO if excess <= ZERO else excess))
+            gate = gate + rate * p[GATE_RATE] * gate * (ONE - gate)
+            gate = ZERO if gate < ZERO else (ONE if gate > ONE else gate)
+        if decays:
+            weight_norm2 = (weight_norm2 * (ONE - TWO * rate * p[WEIGHT_DECAY])
+                            + rate * rate * p[WEIGHT_INJECTION] / weight_norm2)

@@ -9,6 +9,8 @@ real scripts log:
   level is ``loss_noise * (loss / chance) ** (noise_power - 1)`` (heteroscedastic when
   ``noise_power != 1``) and falls to ``dead_noise`` of it as the network dies (a constant
   output has the same loss on every batch);
+* a slow wander of the training loss (``wander``, :mod:`~curvebench.simulator.wander`), before the
+  minibatch noise;
 * ``val_loss`` every ``eval_every`` steps (optionally at step 0, always at the last step) with a
   small evaluation noise ``val_noise``;
 * ``grad_norm`` at the logged steps, log-normal noise ``grad_noise``, jumping with the loss on
@@ -16,8 +18,11 @@ real scripts log:
 * after a NaN a script may stop: ``stop_after_nan`` more logged points, then the log ends;
 * ``has_val``, ``has_grad_norm``, ``has_lr`` drop channels.
 
-Draws come from each run's own generator (:func:`noise_draws`, straight into padded rows);
-the arithmetic is vectorized over the runs of one chunk, padded to the longest.
+Draws come from each run's own generator (:func:`noise_draws`, straight into padded rows); a
+compiled kernel then observes each run on its own, point by point, so a run's values do not
+depend on its batch (the minibatch noise is :mod:`~curvebench.simulator.noise`'s own kernel: numba's
+on-disk cache does not notice edits to a kernel's callees in other modules). The runs of a batch are
+shared between threads.
 
 >>> logged_steps(10, 4, "last").tolist(), logged_steps(10, 4, "mean").tolist()
 ([0, 4, 8], [3, 7])
@@ -30,8 +35,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
-from curvebench.simulator.noise import SHAPES, noisy_loss, standard_noise
+from curvebench.simulator.noise import minibatch_noise, mixture_table
+from curvebench.simulator.parallel import blocks, over_runs
+from curvebench.simulator.wander import apply_wander
 
 
 def logged_steps(steps: int, every: int, reduce: str) -> np.ndarray:
@@ -73,26 +81,36 @@ def plan(knobs) -> Plan:
 @dataclass
 class Draws:
     """Padded ``(runs, points)`` noise draws, each row from its run's own generator: normals for the
-    training loss, the gradient norm and the validation loss, and uniforms for the noise mixture."""
+    training loss, the gradient norm and the validation loss, and uniforms for the noise mixture
+    (entries past a run's own points are left undefined: nothing reads them)."""
 
     train: np.ndarray
     grad: np.ndarray
     val: np.ndarray
     uniform: np.ndarray
+    wander: np.ndarray
 
 
 def noise_draws(rngs: list, logging: Plan) -> Draws:
-    """Each run draws, in this order, its train, grad and val normals and its uniforms, into padded rows."""
+    """Each run draws, in this order, its train, grad and val normals, its uniforms and its wander normals,
+    into padded rows."""
     n_train = [len(s) for s in logging.train_steps]
     n_val = [len(s) for s in logging.val_steps]
     runs, width, val_width = len(rngs), max(n_train), max(n_val)
-    draws = Draws(np.zeros((runs, width)), np.zeros((runs, width)), np.zeros((runs, val_width)),
-                  np.ones((runs, width)))
-    for i, (rng, m, v) in enumerate(zip(rngs, n_train, n_val)):
-        rng.standard_normal(out=draws.train[i, :m])
-        rng.standard_normal(out=draws.grad[i, :m])
-        rng.standard_normal(out=draws.val[i, :v])
-        rng.random(out=draws.uniform[i, :m])
+    draws = Draws(np.empty((runs, width)), np.empty((runs, width)), np.empty((runs, val_width)),
+                  np.empty((runs, width)), np.empty((runs, width)))
+
+    def draw(first: int, stride: int, block: int) -> None:
+        for rows in blocks(first, stride, block, runs):
+            for i in rows:
+                rng, m, v = rngs[i], n_train[i], n_val[i]
+                rng.standard_normal(out=draws.train[i, :m])
+                rng.standard_normal(out=draws.grad[i, :m])
+                rng.standard_normal(out=draws.val[i, :v])
+                rng.random(out=draws.uniform[i, :m])
+                rng.standard_normal(out=draws.wander[i, :m])
+
+    over_runs(draw, runs)
     return draws
 
 
@@ -107,60 +125,79 @@ class Observed:
     noiseless_train: np.ndarray
 
 
+KNOBS = ("log_every", "chance_loss", "noise_power", "loss_noise", "dead_noise", "grad_noise", "val_noise")
+"""The knobs the kernel reads, in the column order of its ``table``."""
+
+
 def observe(traj, lr: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observed:
     """Observed values at each run's logged and evaluation steps."""
-    with np.errstate(all="ignore"):
-        return _observe(traj, lr, knobs, logging, draws)
+    train_steps, n_train = _pad(logging.train_steps)
+    val_steps, n_val = _pad(logging.val_steps)
+    runs, width = train_steps.shape
+    table = np.stack([np.asarray(knobs[name], dtype=np.float64) for name in KNOBS], axis=1)
+    mean = np.ascontiguousarray(knobs["log_reduce"] == "mean")
+    lr = np.ascontiguousarray(lr, dtype=np.float64)
+    model = [np.ascontiguousarray(a.T) for a in (traj.train, traj.val, traj.grad_norm, traj.capacity)]
+    seen = Observed(*(np.empty((runs, w)) for w in (width, val_steps.shape[1], width, width, width)))
+    sigma = np.empty((runs, width))
+    over_runs(lambda *turn: _observe(*turn, *model, lr, train_steps, n_train, val_steps, n_val, table, mean,
+                                     draws.grad, draws.val, seen.noiseless_train, sigma, seen.train, seen.val,
+                                     seen.grad_norm, seen.lr), runs)
+    expected = seen.noiseless_train
+    if np.any(knobs["wander"] > 0):
+        expected = expected.copy()
+        apply_wander(expected, sigma, draws.wander, train_steps, n_train, np.asarray(knobs["wander"], np.float64),
+                     np.asarray(knobs["wander_steps"], np.float64))
+    minibatch_noise(expected, sigma, draws.train, draws.uniform, mixture_table(knobs["noise_shape"], knobs),
+                    n_train, seen.train, seen.grad_norm)
+    return seen
 
 
-def _pad(arrays: list, fill) -> tuple[np.ndarray, np.ndarray]:
-    width = max(len(a) for a in arrays)
-    out = np.full((len(arrays), width), fill, dtype=np.result_type(arrays[0], type(fill)))
-    mask = np.zeros((len(arrays), width), dtype=bool)
+def _pad(arrays: list) -> tuple[np.ndarray, np.ndarray]:
+    """``(runs, longest)`` steps (undefined past each run's own) and each run's count."""
+    counts = np.array([len(a) for a in arrays], dtype=np.int64)
+    out = np.empty((len(arrays), int(counts.max())), dtype=np.int64)
     for i, a in enumerate(arrays):
         out[i, : len(a)] = a
-        mask[i, : len(a)] = True
-    return out, mask
+    return out, counts
 
 
-def _observe(traj, lr, k, logging: Plan, draws: Draws) -> Observed:
-    n_train = [len(s) for s in logging.train_steps]
-    n_val = [len(s) for s in logging.val_steps]
-    idx, mask = _pad(logging.train_steps, 0)
-    rows = np.arange(len(n_train))[:, None]
-    every = k["log_every"][:, None]
-    expected = traj.train[idx, rows].astype(np.float64)
-    averaged = np.flatnonzero(k["log_reduce"] == "mean")
-    if averaged.size:
-        columns = traj.train[:, averaged]
-        csum = np.concatenate([np.zeros((1, averaged.size)), np.cumsum(columns, axis=0, dtype=np.float64)])
-        at, width, cols = idx[averaged], every[averaged], np.arange(averaged.size)[:, None]
-        expected[averaged] = (csum[at + 1, cols] - csum[np.maximum(at + 1 - width, 0), cols]) / width
-    z_train, z_grad, z_val, u = draws.train, draws.grad, draws.val, draws.uniform
-    val_mask = np.arange(z_val.shape[1])[None, :] < np.array(n_val)[:, None]
-
-    shape = {name: np.array([SHAPES[s][name] for s in k["noise_shape"]]) for name in SHAPES["skewed"]}
-    skewed = k["noise_shape"] == "skewed"
-    for name in ("jump_prob", "jump_alpha", "jump_min"):
-        shape[name] = np.where(skewed, k[name], shape[name])
-    eps = standard_noise(z_train, u, **{name: v[:, None] for name, v in shape.items()})
-    jumps = np.nonzero(u < shape["jump_prob"][:, None])
-    capacity = traj.capacity[idx, rows]
-    chance = k["chance_loss"][:, None]
-    power = k["noise_power"][:, None]
-    sigma = np.repeat(k["loss_noise"][:, None], expected.shape[1], axis=1)
-    varying = np.flatnonzero(power[:, 0] != 1.0)
-    sigma[varying] *= (np.abs(expected[varying]) / chance[varying]) ** (power[varying] - 1.0)
-    sigma = sigma * (k["dead_noise"][:, None] + (1.0 - k["dead_noise"][:, None]) * capacity)
-    sigma = np.where((k["log_reduce"] == "mean")[:, None], sigma / np.sqrt(every), sigma)
-    train = np.where(mask, noisy_loss(expected, eps, sigma), np.nan)
-
-    grad = traj.grad_norm[idx, rows] * np.exp(k["grad_noise"][:, None] * z_grad)
-    grad[jumps] *= 1.0 + 3.0 * sigma[jumps] * (eps[jumps] - z_train[jumps])
-    vidx, _ = _pad(logging.val_steps, 0)
-    val = traj.val[vidx, rows] * (1.0 + k["val_noise"][:, None] * z_val)
-    val = np.where(val_mask, val, np.nan)
-    return Observed(train, val, np.where(mask, grad, np.nan), np.where(mask, lr[rows, idx], np.nan), expected)
+@njit(cache=True, nogil=True)
+def _observe(first, stride, block, model_train, model_val, model_grad, model_capacity, lr, train_steps, n_train,
+             val_steps, n_val, table, mean, z_grad, z_val, expected, sigma, train, val, grad, lr_seen):
+    """Blocks ``first, first + stride, ...`` of runs: everything but the minibatch noise of the training loss
+    (``expected`` and its relative noise level ``sigma``), and NaN past each run's own points."""
+    runs, width = train_steps.shape
+    total = np.empty(model_train.shape[1] + 1)
+    for b in range(first * block, runs, stride * block):
+        for r in range(b, min(b + block, runs)):
+            every, chance, power, loss_noise = table[r, 0], table[r, 1], table[r, 2], table[r, 3]
+            dead_noise, grad_noise, val_noise = table[r, 4], table[r, 5], table[r, 6]
+            n = n_train[r]
+            if mean[r]:
+                total[0] = 0.0
+                for t in range(train_steps[r, n - 1] + 1 if n else 0):
+                    total[t + 1] = total[t] + np.float64(model_train[r, t])
+            for j in range(n):
+                at = train_steps[r, j]
+                if mean[r]:
+                    expected[r, j] = (total[at + 1] - total[max(at + 1 - np.int64(every), 0)]) / every
+                else:
+                    expected[r, j] = model_train[r, at]
+                level = loss_noise
+                if power != 1.0:
+                    level *= (abs(expected[r, j]) / chance) ** (power - 1.0)
+                level = level * (dead_noise + (1.0 - dead_noise) * model_capacity[r, at])
+                sigma[r, j] = level / np.sqrt(every) if mean[r] else level
+                grad[r, j] = model_grad[r, at] * np.exp(grad_noise * z_grad[r, j])
+                lr_seen[r, j] = lr[r, at]
+            for j in range(n, width):
+                train[r, j] = grad[r, j] = lr_seen[r, j] = expected[r, j] = np.nan
+            for j in range(val.shape[1]):
+                if j < n_val[r]:
+                    val[r, j] = model_val[r, val_steps[r, j]] * (1.0 + val_noise * z_val[r, j])
+                else:
+                    val[r, j] = np.nan
 
 
 def runs_of(observed: Observed, span: slice) -> Observed:

@@ -1,17 +1,24 @@
 """Memorization solved exactly: the amount that makes an overfit run's validation loss rise as asked.
 
+Memorizing a training set drives the *training* loss almost to zero (small networks reach ~1e-5 of
+their cross-entropy, while validation rises only by tens of percent: a confident wrong answer costs
+far less than the memorized answers saved; the recorded ``overfit`` runs of
+``curvebench/datasets/README.md`` show train/validation ratios of 10^1 to 10^11). So an overfit run
+has two memorization amounts: ``M_train``, set before integration from ``train_residual`` (the
+training loss ends at ``train_residual`` of the floor), and ``M_val``, the validation cost of it,
+solved here.
+
 In the optimizer model a memorization mode's mean decays as ``P_j(t) = prod_i (1 - eta_i h_j)``
 and nothing else feeds back into it (overfit runs have no clipping, spikes, weight decay or
-dead units). With memorization ``M`` split over two modes, the noiseless losses are *linear*
-in ``M``::
+dead units). With memorization split over two modes, the noiseless validation loss is *linear*
+in its amount::
 
-    val(t)   = A(t) + M * sum_j (1 - P_j)**2 / 2
-    train(t) = C(t) + M * (sum_j P_j**2 / 2 - 1)      (the training floor sits M below)
-    grad(t)**2 = B(t) + grad_scale**2 * M * sum_j h_j P_j**2 / 2 * 2
+    val(t)   = A(t) + M_val * sum_j (1 - P_j)**2 / 2
 
-so after one integration :func:`calibrate` finds, by bisection, the ``M`` whose validation
+so after one integration :func:`calibrate` finds, by bisection, the ``M_val`` whose validation
 loss (at the run's evaluation steps) ends ``target`` above its minimum, and rewrites the
-trajectory for it. ``M`` stays below ``MOST`` of the floor: a training loss cannot go below 0.
+validation trajectory for it (training loss and gradient norm keep ``M_train``). ``M_val`` stays
+below ``MOST`` times the chance level.
 
 >>> factors = np.array([[[1.0, 0.5, 0.25]]])
 >>> validation_gain(factors).tolist()
@@ -24,8 +31,8 @@ import numpy as np
 
 from curvebench.simulator.assemble import MEMORIZATION_MODES
 
-MOST = 0.99
-"""Memorization is at most this fraction of the loss floor."""
+MOST = 2.0
+"""Validation memorization is at most this multiple of the chance level."""
 
 
 def remaining(eta: np.ndarray, h_mem: np.ndarray) -> np.ndarray:
@@ -47,13 +54,11 @@ def target_rise(knobs) -> np.ndarray:
 
 
 def calibrate(traj, model, knobs, val_steps: list, rows: slice) -> None:
-    """Rewrite ``traj`` (and ``knobs["memorization"]``) at ``rows`` so each validation rise is :func:`target_rise`."""
+    """Rewrite the validation loss of ``traj`` at ``rows`` so each validation rise is :func:`target_rise`
+    (``knobs["val_memorization"]`` records the amount, as a fraction of the learnable loss)."""
     params = model.params
     h_mem = params.h[rows, -MEMORIZATION_MODES:]
-    factors = remaining(model.eta[rows], h_mem)
-    val_gain = validation_gain(factors)
-    train_gain = 0.5 * (factors**2).sum(axis=1) - 1.0
-    grad_gain = (h_mem[:, :, None] * factors**2).sum(axis=1)
+    val_gain = validation_gain(remaining(model.eta[rows], h_mem))
     learnable = knobs["chance_loss"][rows] - knobs["floor_loss"][rows]
     old = knobs["memorization"][rows] * learnable
     new = old.copy()
@@ -61,14 +66,9 @@ def calibrate(traj, model, knobs, val_steps: list, rows: slice) -> None:
     for i, steps in enumerate(val_steps[rows]):
         r = rows.start + i
         base = traj.val[steps, r] - old[i] * val_gain[i, steps]
-        new[i] = _solve(base, val_gain[i, steps], target[i], MOST * knobs["floor_loss"][r])
-    change = (new - old)[None, :]
-    traj.val[:, rows] += change * val_gain.T
-    traj.train[:, rows] += change * train_gain.T
-    scale = params.grad_scale[None, rows]
-    grad2 = traj.grad_norm[:, rows].astype(np.float64) ** 2 + scale**2 * change * grad_gain.T
-    traj.grad_norm[:, rows] = np.sqrt(np.maximum(grad2, 0.0))
-    knobs["memorization"][rows] = new / learnable
+        new[i] = _solve(base, val_gain[i, steps], target[i], MOST * knobs["chance_loss"][r])
+    traj.val[:, rows] += (new - old)[None, :] * val_gain.T
+    knobs["val_memorization"][rows] = new / learnable
 
 
 def _solve(base: np.ndarray, gain: np.ndarray, target: float, most: float) -> float:

@@ -103,7 +103,9 @@ def matched_simulation(real: RunSet, label: str, *, seed: int = 0) -> RunSet:
 
 def observed_knobs(run: Run) -> dict:
     """Knobs a real run reveals: length, logging and evaluation interval, channels, the chance level
-    (its first loss taken as ``ln C``) and its per-step noise level."""
+    (its first loss taken as ``ln C``) and its per-step noise level. The noise level is measured as
+    observed, dead units included, so the simulated run does not quiet it a second time as its units die
+    (``dead_noise = 1``)."""
     train = run.channel("train_loss")
     steps, values = train.steps, train.values
     every = max(int(np.median(np.diff(steps))), 1) if steps.size > 1 else 1
@@ -119,6 +121,7 @@ def observed_knobs(run: Run) -> dict:
     if ok.size > 10:
         residual = ok / np.maximum(_smooth(ok), 1e-12) - 1.0
         knobs["loss_noise"] = float(np.clip(1.4826 * np.median(np.abs(residual - np.median(residual))), 1e-4, 0.5))
+        knobs["dead_noise"] = 1.0
     return knobs
 
 

@@ -29,12 +29,18 @@ SEVERITY = {
     "lr_high/oscillation": "scale of the sharp direction's loss, so of the zig-zag amplitude",
     "lr_high/spikes": "spike height and the capacity each spike costs (the upward trend)",
     "lr_high/collapse": "how early and how completely the network dies",
-    "lr_low/slow": "fraction of the learnable loss learned by the end: 35% (0) to 0.5% (1)",
-    "overfit/memorization": "validation rise after its minimum: 3% (0) to 45% (1) of the minimum",
-    "plateau/early": "plateau height above the floor: 12% (0) to 60% (1) of the learnable loss",
-    "plateau/stuck": "share of the learnable loss behind the saddle: 93% (0) to 100% (1)",
+    "lr_low/slow": "fraction of the learnable loss learned by the end: 35% (0) to 2% (1)",
+    "overfit/memorization": "validation rise after its minimum: 5% (0) to 80% (1) of the minimum",
+    "plateau/early": "plateau height above the floor: 12% (0) to 80% (1) of the learnable loss",
+    "plateau/stuck": "share of the learnable loss behind the saddle: 97% (0) to 100% (1)",
 }
 """What ``severity`` sets, per pathological mode."""
+
+
+MODE_WEIGHTS = {"healthy/smooth": 2.0, "lr_high/collapse": 2.0, "lr_high/oscillation": 0.5, "lr_high/spikes": 0.5}
+"""Relative frequency of modes within their label (1 unless listed). A too-high learning rate most
+often shows as an early blow-up that leaves a broken network near the chance level (with Adam;
+REAL-CURVES.md, the TaskSet sweeps and the recorded corpus), rarely as a clean growing zig-zag."""
 
 
 @dataclass(frozen=True)
@@ -146,14 +152,16 @@ def problem(d: Draw, steps=None) -> Knobs:
     k["noise_floor"] = d.log_uniform(0.005, 0.06)
     k["batch_size"] = np.round(2 ** d.uniform(3, 12)).astype(np.int64)
     k["loss_noise"] = d.log_uniform(0.004, 0.06)
-    k["noise_shape"] = d.choice({"skewed": 0.65, "gaussian": 0.15, "symmetric": 0.2})
-    k["jump_prob"] = 0.045 * d.log_uniform(0.5, 1.6)
+    k["noise_shape"] = d.choice({"skewed": 0.45, "gaussian": 0.35, "symmetric": 0.2})
+    k["jump_prob"] = 0.045 * d.log_uniform(0.1, 1.6)
     k["jump_alpha"] = d.uniform(2.4, 3.4)
     k["jump_min"] = d.uniform(2.4, 3.2)
     k["noise_power"] = np.where(d.chance(0.7), 1.0, d.uniform(0.5, 1.5))
     k["grad_noise"] = d.log_uniform(0.02, 0.15)
     k["noise_scaling"] = np.where(d.chance(0.3), 0.0, d.uniform(0.5, 1.0))
-    k["val_noise"] = d.log_uniform(0.0005, 0.01)
+    k["val_noise"] = np.where(d.chance(0.5), 0.0, d.log_uniform(0.0005, 0.01))
+    k["wander"] = np.zeros(n)
+    k["wander_steps"] = d.log_uniform(1.0, 20.0)
     k["dead_noise"] = d.log_uniform(0.003, 0.1)
     k["grad_scale"] = d.log_uniform(0.03, 30.0)
     k["clip"] = np.where(d.chance(0.3), d.log_uniform(0.5, 5.0), np.inf)
@@ -162,13 +170,14 @@ def problem(d: Draw, steps=None) -> Knobs:
     k["memorization"] = np.where(multi_epoch, d.log_uniform(0.002, 0.03), 0.0)
     k["memorization_time"] = d.log_uniform(3.0, 20.0)
     k["val_shift"] = k["floor_loss"] * d.uniform(-0.02, 0.02)
+    k["generalization_gap"] = np.where(d.chance(0.7), d.log_uniform(0.02, 4.0), 0.0)
     for name, value in (("sharp_start", 0.5), ("sharp_max", 0.5), ("sharpening", 0.0), ("stabilization", 0.0),
                         ("sharp_scale", 0.0), ("asymmetry", 0.5), ("sharp_floor", 0.0), ("gated", 0.0),
                         ("gate_start", 0.0), ("gate_rate", 0.0), ("death_threshold", np.inf), ("death_rate", 0.0),
                         ("overflow", np.inf), ("stop_after_nan", np.inf), ("kicks", 0.0), ("kick_size", 0.0),
                         ("onset_at", np.nan), ("climb", np.nan), ("warning", np.nan), ("rise", np.nan),
                         ("learned_by_end", np.nan), ("sharp_amplitude", np.nan), ("spikes", 0.0),
-                        ("spike_stability", np.nan)):
+                        ("spike_stability", np.nan), ("train_residual", np.nan), ("val_memorization", np.nan)):
         k[name] = np.full(n, value)
     k["kicks"] = np.where(d.chance(0.25), np.floor(d.uniform(1.0, 3.0)), 0.0)
     k["kick_size"] = d.log_uniform(0.03, 0.3)
@@ -254,6 +263,7 @@ def _calm_start(d: Draw, k: Knobs) -> None:
     k["schedule"] = np.full(k.n_runs, "constant")
     k["clip"] = np.full(k.n_runs, np.inf)
     k["kicks"] = np.zeros(k.n_runs)
+    k["wander"] = np.where(d.chance(0.8), d.log_uniform(0.3, 3.0), 0.0)
 
 
 def _lr_high_divergence(d: Draw, k: Knobs, s: np.ndarray) -> None:
@@ -318,24 +328,32 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["death_rate"] = _blend(1.0, 10.0, s)
     k["n_classes"] = np.where(k["n_classes"] == 0, 2, k["n_classes"])
     k["chance_loss"] = np.log(np.maximum(k["n_classes"], 2))
+    k["init_excess"] = k["chance_loss"] * np.where(d.chance(0.5), d.uniform(0.0, 0.6), 0.0)
 
 
 # --- lr_low, overfit, plateau ----------------------------------------------------------------------
 
 def _lr_low_slow(d: Draw, k: Knobs, s: np.ndarray) -> None:
-    k["learned_by_end"] = _blend(0.35, 0.005, s)
+    k["learned_by_end"] = _blend(0.35, 0.02, s)
     k["kicks"] = np.zeros(k.n_runs)
+    k["init_excess"] = k["chance_loss"] * d.uniform(0.0, 0.03)
+    k["fast_time"] = k["slow_time"] * d.log_uniform(0.02, 0.3)
+    k["knee_time"] = np.exp(np.log(k["fast_time"]) + d.uniform(0.2, 0.8) * np.log(k["slow_time"] / k["fast_time"]))
+    k["memorization"] = np.zeros(k.n_runs)
+    k["weight_decay"] = np.zeros(k.n_runs)
 
 
 def _overfit(d: Draw, k: Knobs, s: np.ndarray) -> None:
-    onset = d.uniform(0.1, 0.65)
+    onset = d.uniform(0.05, 0.6)
     k["onset_at"] = onset
-    k["slow_time"] = onset * d.uniform(0.15, 0.5)
+    k["slow_time"] = onset * d.uniform(0.05, 0.3)
     k["fast_time"] = np.minimum(k["fast_time"], k["slow_time"] / 20)
     k["knee_time"] = np.minimum(k["knee_time"], k["slow_time"])
-    k["memorization_time"] = onset * d.uniform(0.4, 1.2)
-    k["rise"] = _blend(0.03, 0.45, s)
+    k["memorization_time"] = np.maximum(onset * d.log_uniform(0.03, 0.4), 2.0 * k["slow_time"])
+    k["rise"] = _blend(0.05, 0.8, s)
     k["floor_loss"] = k["chance_loss"] * d.uniform(0.25, 0.7)
+    k["train_residual"] = d.log_uniform(1e-6, 0.3)
+    k["noise_scaling"] = d.uniform(0.7, 1.0)
     k["has_val"] = np.ones(k.n_runs, dtype=bool)
     k["clip"] = np.full(k.n_runs, np.inf)
     k["kicks"] = np.zeros(k.n_runs)
@@ -351,13 +369,14 @@ def _plateau_early(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["slow_time"] = onset * d.uniform(0.1, 0.3)
     k["fast_time"] = np.minimum(k["fast_time"], k["slow_time"] / 20)
     k["knee_time"] = np.minimum(k["knee_time"], k["slow_time"])
-    k["noise_floor"] = _blend(0.12, 0.6, s)
+    k["noise_floor"] = _blend(0.12, 0.8, s)
     k["noise_scaling"] = np.zeros(k.n_runs)
     k["memorization"] = np.zeros(k.n_runs)
 
 
 def _plateau_stuck(d: Draw, k: Knobs, s: np.ndarray) -> None:
-    k["gated"] = 0.93 + 0.07 * s
+    k["gated"] = 0.97 + 0.03 * s
+    k["init_excess"] = k["chance_loss"] * d.log_uniform(1e-4, 0.02)
     k["gate_start"] = d.uniform(-14.0, -8.0)
     k["gate_rate"] = -np.log(10.0) * k["gate_start"] * d.uniform(0.02, 0.3)
     k["slow_time"] = d.log_uniform(0.01, 0.1)
@@ -386,4 +405,4 @@ for _mode, _story, _apply in (
     ("plateau/early", "a constant learning rate stalls at its noise floor, far above the best loss", _plateau_early),
     ("plateau/stuck", "a saddle or dead units: flat near chance, vanishing gradient", _plateau_stuck),
 ):
-    register(Scenario(_mode, _story, _apply, weight=2.0 if _mode == "healthy/smooth" else 1.0))
+    register(Scenario(_mode, _story, _apply, weight=MODE_WEIGHTS.get(_mode, 1.0)))

@@ -1,0 +1,35 @@
+"""The compiled kernels: the noisy quadratic model's recurrence, NaN after overflow, and threads that change no bit."""
+
+import numpy as np
+
+from curvebench.simulator import parallel, simulate_many
+from curvebench.simulator.dynamics import ModelParams, integrate
+
+
+def test_plain_quadratic_model_follows_the_second_moment_recurrence():
+    h, e0, eta = np.array([[1.0, 0.3, 0.05]]), np.array([[0.5, 2.0, 3.0]]), np.full((1, 60), 0.7)
+    noise = 0.01
+    traj = integrate(ModelParams.quadratic(h=h, e0=e0, noise=[noise], floor=[0.2]), eta)
+    s, expected = e0[0] ** 2, []
+    for rate in eta[0]:
+        expected.append(0.2 + 0.5 * np.sum(h[0] * s))
+        s = (1 - rate * h[0]) ** 2 * s + rate**2 * noise * h[0]
+    np.testing.assert_allclose(traj.train[:, 0], expected, rtol=1e-5)
+    assert traj.train.dtype == np.float32 and traj.train.shape == (60, 1)
+
+
+def test_a_step_above_two_over_curvature_diverges_and_overflow_leaves_nan_after_it():
+    params = ModelParams.quadratic(h=[[1.0, 0.1]], e0=[[1.0, 1.0]], noise=[0.0], floor=[1.0])
+    params.overflow = np.array([1e6])
+    loss = integrate(params, np.full((1, 40), 2.5)).train[:, 0]
+    finite = np.isfinite(loss)
+    first_nan = int(np.argmin(finite))
+    assert 0 < first_nan and not finite[first_nan:].any()
+    assert np.all(np.diff(loss[:first_nan]) > 0)
+
+
+def test_threads_change_no_bit(monkeypatch):
+    monkeypatch.setattr(parallel, "THREADS", 2)
+    threaded = simulate_many(3 * parallel.BLOCK, seed=4, steps=100)
+    monkeypatch.setattr(parallel, "THREADS", 1)
+    assert simulate_many(3 * parallel.BLOCK, seed=4, steps=100) == threaded
