@@ -8,7 +8,6 @@ from curvebench.detectors.autotrainer import AutoTrainer
 from curvebench.detectors.deepfd import DeepFDDetector
 from curvebench.detectors.features import FeaturesDetector
 from curvebench.detectors.keras import KerasDetector
-from curvebench.detectors.minirocket import MiniRocketDetector
 from curvebench.detectors.rules import RulesDetector
 from curvebench.detectors.sagemaker import SageMakerDetector
 from curvebench.detectors.stats import StatsDetector
@@ -24,18 +23,22 @@ register("autotrainer", AutoTrainer)
 register("stats", StatsDetector)
 register("features", FeaturesDetector)
 register("deepfd", DeepFDDetector)
-register("minirocket", MiniRocketDetector)
 
 
-def _has_torch() -> bool:
-    """Whether torch can be found (an import hook that hides it counts as no torch)."""
+def _installed(*packages: str) -> bool:
+    """Whether every package can be found (an import hook that hides one counts as not installed)."""
     try:
-        return importlib.util.find_spec("torch") is not None
+        return all(importlib.util.find_spec(package) is not None for package in packages)
     except ImportError:
         return False
 
 
-if _has_torch():  # the deep detector needs the torch extra
+if _installed("sktime", "numba"):  # the minirocket detector needs the rocket extra
+    from curvebench.detectors.minirocket import MiniRocketDetector
+
+    register("minirocket", MiniRocketDetector)
+
+if _installed("torch"):  # the deep detector needs the torch extra
     from curvebench.detectors.deep import DeepDetector
 
     register("deep", DeepDetector)
@@ -48,7 +51,6 @@ __all__ = [
     "FeaturesDetector",
     "Diagnosis",
     "KerasDetector",
-    "MiniRocketDetector",
     "RulesDetector",
     "SageMakerDetector",
     "StatsDetector",

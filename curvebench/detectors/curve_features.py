@@ -13,7 +13,9 @@ of both halves and their difference (curvature); the noise-to-trend ratio, spike
 biggest jumps, overall and in the last ten points (the blow-up before a NaN); gradient-norm
 level, peak, trend and recent jump; validation drop, rise from its minimum, the val-train gap,
 its growth, and how much train loss kept falling since the validation minimum; learning-rate
-decay.
+decay; then catch22 (Lubba et al. 2019, via the maintained ``pycatch22`` package), the standard
+set of 22 time-series features, of the log train loss summarised to ``CATCH22_BLOCKS`` block
+means (named ``c22_`` + catch22's short names; NaN below ``CATCH22_MIN`` points).
 
 >>> import numpy as np
 >>> t = np.arange(200)
@@ -33,12 +35,18 @@ from typing import Mapping
 
 import numpy as np
 
+import pycatch22
+
 from curvebench.detectors.streaming_stats import median
 
 BLOCKS = 32
 """How many block means summarise a long series."""
 RECENT = 10
 """How many of the latest points the "recent jump" features look at."""
+CATCH22_BLOCKS = 64
+"""How many block means of the log train loss catch22 reads."""
+CATCH22_MIN = 10
+"""Fewer finite train losses than this give NaN catch22 features."""
 
 _TRAIN = ("log_points", "train_nonfinite_share", "train_any_nonfinite", "first_nonfinite_at",
           "drop_total", "drop_last_half", "drop_last_quarter", "drop_last_tenth", "drop_first_tenth",
@@ -51,7 +59,8 @@ _VAL = ("val_present", "val_nonfinite_share", "log_val_points", "val_drop_total"
         "val_argmin_at", "gap_last", "gap_growth", "gap_rise_from_min", "val_slope_last_half",
         "train_drop_since_val_min")
 _LR = ("lr_present", "lr_last_vs_peak", "lr_first_vs_peak")
-FEATURE_NAMES: tuple[str, ...] = _TRAIN + _GRAD + _VAL + _LR
+_CATCH22 = tuple("c22_" + name for name in pycatch22.catch22_all([0.0] * CATCH22_MIN, short_names=True)["short_names"])
+FEATURE_NAMES: tuple[str, ...] = _TRAIN + _GRAD + _VAL + _LR + _CATCH22
 """The name of each feature, in vector order."""
 
 Series = tuple[np.ndarray, np.ndarray]
@@ -65,7 +74,8 @@ def curve_features(channels: Mapping[str, Series]) -> np.ndarray:
     z = _relative_log(loss[finite], ref)
     zt = steps[finite]
     out = [*_train_features(loss, finite, z), *_grad_features(_get(channels, "grad_norm")),
-           *_val_features(_get(channels, "val_loss"), ref, zt, z), *_lr_features(_get(channels, "lr"))]
+           *_val_features(_get(channels, "val_loss"), ref, zt, z), *_lr_features(_get(channels, "lr")),
+           *_catch22(z)]
     return np.array(out, dtype=np.float64)
 
 
@@ -89,12 +99,12 @@ def _relative_log(values: np.ndarray, ref: float) -> np.ndarray:
     return np.log(np.clip(scaled, 1e-12, 1e300))
 
 
-def _blocks(values: np.ndarray) -> np.ndarray:
-    """At most ``BLOCKS`` means of consecutive equal-count blocks (the series itself when shorter)."""
+def _blocks(values: np.ndarray, blocks: int = BLOCKS) -> np.ndarray:
+    """At most ``blocks`` means of consecutive equal-count blocks (the series itself when shorter)."""
     n = values.size
-    if n <= BLOCKS:
+    if n <= blocks:
         return values
-    edges = (np.arange(BLOCKS + 1) * n) // BLOCKS
+    edges = (np.arange(blocks + 1) * n) // blocks
     return np.add.reduceat(values, edges[:-1]) / np.diff(edges)
 
 
@@ -195,3 +205,11 @@ def _lr_features(series: Series) -> list[float]:
         return [float(series[1].size > 0), math.nan, math.nan]
     peak = math.log(float(np.max(lr)))
     return [1.0, math.log(float(lr[-1])) - peak, math.log(float(lr[0])) - peak]
+
+
+def _catch22(z: np.ndarray) -> list[float]:
+    """catch22 of the log train loss ``z`` in ``CATCH22_BLOCKS`` block means (non-finite results as NaN)."""
+    if z.size < CATCH22_MIN:
+        return [math.nan] * len(_CATCH22)
+    values = pycatch22.catch22_all(_blocks(z, CATCH22_BLOCKS).tolist())["values"]
+    return [value if math.isfinite(value) else math.nan for value in values]

@@ -8,10 +8,10 @@ the five labels; probabilities are its softmax (inference on one thread). Traini
 on CPU (one thread, deterministic algorithms, seeded shuffling): same seed, same weights bit for
 bit.
 
-Shipped weights (``params/deep.pt``, a ``state_dict`` read with ``torch.load(weights_only=True)``)
-come from ``train_params(seed=0)``: 1,000 simulated runs (``simulate_many(1000, seed=0)``) cut at
-the training prefixes of every learned detector (``learned.prefix_cutoffs``), 40 epochs of Adam;
-``python scripts/train_learned.py deep`` rewrites them. torch is imported only when a
+Shipped weights (``params/deep.pt``, a ``state_dict`` read with ``torch.load(weights_only=True)``;
+recipe in ``deep.json`` beside it) come from ``curvebench train --detector deep``: 1,000 simulated
+runs (``simulate_many(1000, seed=0)``) cut at the training prefixes of every learned detector
+(``learned.prefix_cutoffs``), 40 epochs of Adam. torch is imported only when a
 ``DeepDetector`` is built or trained.
 
 Examples
@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
+from curvebench.detectors.learned import recipe, save_meta, softmax, training_runs
 from curvebench.detectors.resample import CHANNELS, labeled_sketches
-from curvebench.detectors.sequence import SequenceDetector, softmax
+from curvebench.detectors.sequence import SequenceDetector
 from curvebench.run import LABELS, RunSet
 
 PARAMS = Path(__file__).with_name("params") / "deep.pt"
@@ -45,23 +46,47 @@ class DeepDetector(SequenceDetector):
     """1-D CNN on the resampled run; see the module. ``params``: a path, a ``state_dict`` or the shipped file."""
 
     name = "deep"
+    suffix = ".pt"
 
-    def __init__(self, params: str | Path | dict | None = None, min_points: int = 10, recheck: float = 0.1,
-                 every: int = 1000, epochs: int = 40, seed: int = 0) -> None:
+    def __init__(self, params: str | Path | dict | None = None, growth: float = 0.1, min_points: int = 10,
+                 epochs: int = 40, seed: int = 0) -> None:
         self.params = params
         self.epochs = epochs
         self.seed = seed
         self.network_ = build_network()
         self.network_.load_state_dict(load_params(PARAMS if params is None else params))
         self.network_.eval()
-        super().__init__(LENGTH, min_points, recheck, every)
+        self.meta_: dict = {}
+        super().__init__(LENGTH, growth, min_points)
 
     def fit(self, runs: RunSet) -> "DeepDetector":
         """Retrain on labeled ``runs`` (their prefixes, as :func:`labeled_sketches` cuts them)."""
-        X, y = labeled_sketches(runs, LENGTH)
+        X, y, _ = labeled_sketches(runs, LENGTH)
+        self._fit_rows(X, y)
+        self.meta_ = {}
+        return self.reset()
+
+    def train(self, seed: int, n_simulated: int, families: tuple[str, ...] = ()) -> "DeepDetector":
+        """Fit on :func:`~curvebench.detectors.learned.training_runs`; the recipe goes in ``meta_``."""
+        import torch
+
+        self.seed = seed
+        X, y, _ = labeled_sketches(training_runs(seed, n_simulated, families), LENGTH)
+        self._fit_rows(X, y)
+        self.meta_ = {**recipe(self.name, seed, n_simulated, families, X, y), "epochs": self.epochs,
+                      "torch": torch.__version__}
+        return self.reset()
+
+    def save(self, path: str | Path) -> None:
+        """Write the weights to ``path`` (a ``state_dict``, ``torch.save``) and the recipe beside it (``.json``)."""
+        import torch
+
+        torch.save(self.network_.state_dict(), path)
+        save_meta(path, self.meta_)
+
+    def _fit_rows(self, X: np.ndarray, y: np.ndarray) -> None:
         self.network_.load_state_dict(fit_params(X, y, self.epochs, self.seed))
         self.network_.eval()
-        return self.reset()
 
     def _probabilities(self, array: np.ndarray) -> np.ndarray:
         return predict_proba(self.network_, array[None])[0]
@@ -91,13 +116,6 @@ def load_params(source: str | Path | dict) -> dict:
     if isinstance(source, dict):
         return source
     return torch.load(source, map_location="cpu", weights_only=True)
-
-
-def save_params(state: dict, path: str | Path) -> None:
-    """Write a ``state_dict`` with ``torch.save``."""
-    import torch
-
-    torch.save(state, path)
 
 
 def predict_proba(network, X: np.ndarray) -> np.ndarray:
@@ -135,16 +153,6 @@ def fit_params(X: np.ndarray, y: np.ndarray, epochs: int = 40, seed: int = 0, ba
                 loss_fn(network(inputs[batch]), targets[batch]).backward()
                 optimizer.step()
         return {key: value.detach().clone() for key, value in network.state_dict().items()}
-
-
-def train_params(seed: int = 0, n_runs: int = 1000, epochs: int = 40, runs: RunSet | None = None) -> dict:
-    """The shipped weights for ``seed``: ``simulate_many(n_runs, seed=seed)`` unless ``runs`` is given."""
-    if runs is None:
-        from curvebench.simulator.api import simulate_many
-
-        runs = simulate_many(n_runs, seed=seed)
-    X, y = labeled_sketches(runs, LENGTH)
-    return fit_params(X, y, epochs, seed)
 
 
 @contextmanager

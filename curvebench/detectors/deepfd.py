@@ -7,7 +7,7 @@ skewness, median, variance, standard error of the mean, maximum, minimum) of its
 nothing there): 32 numbers, on the raw values, as the recipe has them. The classifier is a
 scikit-learn ``RandomForestClassifier`` (100 trees), exported to arrays and evaluated by
 :class:`~curvebench.detectors.tree_ensemble.TreeEnsemble`; it streams on the same schedule as
-every :class:`~curvebench.detectors.learned.LearnedDetector`.
+every learned detector (:mod:`~curvebench.detectors.learned`).
 
 It is the control for ``features``: the same training runs, the same prefixes, only the
 features differ. When it fails: raw statistics depend on the loss scale and run length, so runs
@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from curvebench.detectors.curve_features import Series
-from curvebench.detectors.learned import LearnedDetector
+from curvebench.detectors.vector import VectorDetector
 from curvebench.detectors.tree_ensemble import TreeEnsemble
 
 CHANNELS = ("train_loss", "val_loss", "grad_norm", "lr")
@@ -57,7 +57,7 @@ def _eight(values: np.ndarray) -> list[float]:
                 float(std) / math.sqrt(values.size), float(values.max()), float(values.min())]
 
 
-class DeepFDDetector(LearnedDetector):
+class DeepFDDetector(VectorDetector):
     """DeepFD's summary statistics in a random forest; see the module."""
 
     name = "deepfd"

@@ -3,8 +3,8 @@
 What it looks at: the vector of :mod:`curvebench.detectors.curve_features` (relative drops of
 log-loss over windows, log-slopes and curvature, noise-to-trend ratio, spikes, non-finite counts,
 the val-train gap and its growth, gradient-norm trends, learning-rate decay, missing-channel
-indicators), computed on the run so far on the geometric schedule of
-:class:`~curvebench.detectors.learned.LearnedDetector`. The classifier is scikit-learn's
+indicators, and catch22's 22 standard time-series features of the log train loss), computed on
+the run so far at each check of :class:`~curvebench.detectors.vector.VectorDetector`. The classifier is scikit-learn's
 ``HistGradientBoostingClassifier`` (depth 5, NaN for a missing channel routed by the trees),
 exported to arrays and evaluated by :class:`~curvebench.detectors.tree_ensemble.TreeEnsemble`;
 its probabilities are calibrated by one temperature fitted on a fifth of the training runs held
@@ -31,12 +31,13 @@ import math
 import numpy as np
 
 from curvebench.detectors.curve_features import FEATURE_NAMES, curve_features
-from curvebench.detectors.learned import LearnedDetector
+from curvebench.detectors.learned import held_out
+from curvebench.detectors.vector import VectorDetector
 from curvebench.detectors.tree_ensemble import TreeEnsemble
 from curvebench.run import LABELS
 
 
-class FeaturesDetector(LearnedDetector):
+class FeaturesDetector(VectorDetector):
     """Calibrated gradient boosting on curve features; see the module."""
 
     name = "features"
@@ -72,8 +73,7 @@ class FeaturesDetector(LearnedDetector):
         from sklearn.ensemble import HistGradientBoostingClassifier
         from threadpoolctl import threadpool_limits
 
-        held = np.random.default_rng(self.seed).random(int(groups.max()) + 1) < 0.2
-        calib = held[groups]
+        calib = held_out(groups, self.seed)
         model = HistGradientBoostingClassifier(max_iter=150, max_depth=5, learning_rate=0.1,
                                                l2_regularization=1.0, early_stopping=False,
                                                random_state=self.seed)

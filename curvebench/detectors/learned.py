@@ -1,22 +1,26 @@
-"""What every learned detector shares: streaming on a geometric schedule, and the training set.
+"""The one streaming wrapper of every learned detector, and the training set they all learn from.
 
-**Streaming.** :class:`LearnedDetector` appends each step's core channels to plain lists (O(1))
-and re-predicts only when the number of train-loss points ``n`` reaches the next check point:
-from ``min_points`` on, the next check comes at ``max(n + 1, ceil(n * (1 + growth)))``, so every
-point while the run is short and every ``growth`` (10%) of growth after that. A check costs one
-feature pass over the run so far plus one prediction; a run of ``n`` points pays O(log n) checks
-whose costs add up to O(n): amortized O(1) per ``update``. Between checks ``update`` returns the
-last verdict; the first non-finite loss or gradient norm gets a check at once. ``onset_step`` is
-the step of the first check of the final streak of checks that all gave the final label. ``diagnose`` computes the same checks without the replay, from the last
-one backwards until the label changes (the same verdict, tested; much faster offline).
+**Streaming.** :class:`LearnedDetector` hands each step to its subclass's ``_observe`` (O(1)
+amortized: append to a buffer) and re-predicts only when the number of train-loss points ``n``
+reaches the next check point: from ``min_points`` on, the next check comes at
+``max(n + 1, ceil(n * (1 + growth)))``, so at every point while the run is short and at every
+``growth`` (10%) of growth after that; the first non-finite train loss or gradient norm gets a
+check at once (:func:`check_points`). A check (``_predict``) costs one pass over the run so far
+(or over a fixed-size sketch of it) plus one prediction; a run of ``n`` points pays O(log n)
+checks whose costs add up to O(n): amortized O(1) per ``update``. Between checks ``update``
+returns the last verdict. ``onset_step`` is the step of the first check of the final streak of
+checks that all gave the final label. Subclasses: the feature-vector detectors
+(:class:`~curvebench.detectors.vector.VectorDetector`: ``features``, ``deepfd``) and the
+sequence detectors (:class:`~curvebench.detectors.sequence.SequenceDetector`: ``minirocket``,
+``deep``).
 
 **Training set.** :func:`training_runs` simulates runs (every mode, severity, length, missing
 channels of the simulator) from a seed and may add the recorded runs of given task families;
-:func:`training_rows` featurizes each run on prefixes (:data:`PREFIXES` of its train points, and
-the points just before a first non-finite loss) labeled with what the run shows by then: a prefix
-that ends before ``onset_step`` is ``healthy`` (unless a blow-up already shows before a NaN, see
-:func:`prefix_label`). So early verdicts in a stream are trained for, and
-a blow-up that precedes a NaN is labeled ``lr_high`` before the NaN arrives.
+every learned detector learns from prefixes of them (:func:`prefix_cutoffs`: :data:`PREFIXES` of
+a run's train points, and the points just before a first non-finite loss) labeled with what the
+run shows by then (:func:`prefix_label`): a prefix that ends before ``onset_step`` is
+``healthy``, unless a blow-up already shows before a NaN. So early verdicts in a stream are
+trained for, and a blow-up that precedes a NaN is labeled ``lr_high`` before the NaN arrives.
 
 >>> from curvebench.run import Run
 >>> run = Run.from_columns(range(100), train_loss=[1.0] * 100, label="plateau", onset_step=60)
@@ -26,84 +30,73 @@ a blow-up that precedes a NaN is labeled ``lr_high`` before the NaN arrives.
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import os
-from typing import Callable
+import zipfile
 
 import numpy as np
 
 from curvebench.detectors.base import Detector, Diagnosis
-from curvebench.detectors.curve_features import Series
-from curvebench.detectors.tree_ensemble import TreeEnsemble
 from curvebench.run import CORE_CHANNELS, LABELS, Run, RunSet
 
 PREFIXES = (0.15, 0.3, 0.5, 0.75, 1.0)
 """Shares of a run's train points at which training prefixes end."""
 BEFORE_NAN = (1, 4, 16)
 """Training prefixes end this many finite points before a run's first non-finite loss."""
-
-_WATCHED = ("train_loss", "grad_norm")
+WATCHED = ("train_loss", "grad_norm")
+"""A first non-finite value in these channels triggers a check off schedule."""
 BLOWN_UP = 3.0
 """A loss this many times its lowest so far, just before a NaN, already shows the blow-up."""
-Featurizer = Callable[[dict[str, Series]], np.ndarray]
+Series = tuple[np.ndarray, np.ndarray]
 
 
 class LearnedDetector(Detector):
-    """A detector that featurizes the run so far and asks a :class:`TreeEnsemble`; see the module.
+    """The streaming shell of a learned detector; see the module.
 
-    Subclasses set ``name`` and ``featurize`` and write ``_train(X, y, groups)`` (returning a
-    :class:`TreeEnsemble`); ``params`` is the path of saved parameters (``None``: the shipped
-    ones; a detector without any is untrained until ``fit``).
+    Subclasses set ``name`` and write ``_start()`` (fresh buffers), ``_observe(step, metrics)``
+    (take one step, O(1) amortized) and ``_predict() -> (probabilities, evidence)`` (the run so
+    far, in :data:`LABELS` order). ``min_points`` train-loss points are needed for a verdict.
+    Training: ``train(seed, n_simulated, families)`` fits on :func:`training_runs` and returns
+    the detector, ``save(path)`` writes parameters (file type ``suffix``) and their ``training_recipe``.
     """
 
-    featurize: Featurizer
+    suffix = ".npz"
+    """The file type of saved parameters."""
 
-    def __init__(self, params: str | None = None, growth: float = 0.1, min_points: int = 5, seed: int = 0) -> None:
+    def __init__(self, growth: float = 0.1, min_points: int = 5) -> None:
         if not 0 < growth <= 10:
             raise ValueError(f"growth must be in (0, 10], got {growth!r}")
         if not isinstance(min_points, int) or min_points < 2:
             raise ValueError(f"min_points must be an integer >= 2, got {min_points!r}")
-        self.params = params
         self.growth = growth
         self.min_points = min_points
-        self.seed = seed
-        path = params or shipped_params(self.name)
-        self.model_ = TreeEnsemble.load(path) if params or os.path.exists(path) else None
         super().__init__()
 
     def _reset(self) -> None:
-        self._series = {name: ([], []) for name in CORE_CHANNELS}
         self._count = 0
         self._due = self.min_points
         self._seen_bad = False
         self._verdict: Diagnosis | None = None
+        self._start()
 
     def update(self, step: int, **metrics: float) -> Diagnosis | None:
-        for name, (steps, values) in self._series.items():
-            if name in metrics:
-                steps.append(step)
-                values.append(metrics[name])
-        first_bad = not self._seen_bad and any(
-            not math.isfinite(metrics[name]) for name in _WATCHED if name in metrics)
+        """Take one logged step; the verdict so far (``None`` before ``min_points`` train points)."""
+        self._observe(step, metrics)
         has_train = "train_loss" in metrics
         self._count += has_train
-        if first_bad:  # check at this (or the next) train point, off schedule
-            self._seen_bad = True
+        if not self._seen_bad and any(not math.isfinite(metrics[name]) for name in WATCHED if name in metrics):
+            self._seen_bad = True  # check at this (or the next) train point, off schedule
             self._due = min(self._due, max(self._count + (not has_train), self.min_points))
         if not has_train or self._count < self._due:
             return self._verdict
-        if self.model_ is None:
-            raise RuntimeError(f"{self.name} has no parameters: fit it, or run "
-                               f"`curvebench train --detector {self.name}`")
         self._due = next_check(self._count, self.growth)
-        channels = {name: (np.array(s, dtype=np.float64), np.array(v, dtype=np.float64))
-                    for name, (s, v) in self._series.items()}
-        x = self.featurize(channels)
-        probs = self.predict(x)
-        label = LABELS[int(np.argmax(probs))]
+        probs, evidence = self._predict()
         previous = self._verdict
+        label = LABELS[int(np.argmax(probs))]
         onset = previous.onset_step if previous is not None and previous.label == label else step
-        self._verdict = self._diagnosis(probs, x, onset)
+        self._verdict = verdict(probs, evidence, onset)
         return self._verdict
 
     def finish(self, diagnosis: Diagnosis | None, run: Run) -> Diagnosis:
@@ -111,51 +104,54 @@ class LearnedDetector(Detector):
             return Diagnosis.insufficient(len(run.channels["train_loss"]), self.min_points)
         return diagnosis
 
-    def diagnose(self, run: Run) -> Diagnosis:
-        """The verdict of the replay, computed from the last check backwards (same answer, faster)."""
-        train_steps = run.channels["train_loss"].steps
-        bad = [int(run.channels[name].steps[~np.isfinite(run.channels[name].values)][0])
-               for name in _WATCHED if name in run.channels and not np.isfinite(run.channels[name].values).all()]
-        trigger = int(np.searchsorted(train_steps, min(bad))) + 1 if bad else None
-        checks = check_points(train_steps.size, self.min_points, self.growth, trigger)
-        if not checks:
-            return self.finish(None, run)
-        cutoffs = [int(train_steps[c - 1]) for c in checks]
-        channels = core_series(run)
-        last_x = self.featurize(prefix(channels, cutoffs[-1]))
-        probs = self.predict(last_x)
-        label = LABELS[int(np.argmax(probs))]
-        onset = cutoffs[-1]
-        for index in range(len(cutoffs) - 2, -1, -1):
-            x = self.featurize(prefix(channels, cutoffs[index]))
-            if LABELS[int(np.argmax(self.predict(x)))] != label:
-                break
-            onset = cutoffs[index]
-        return self._diagnosis(probs, last_x, onset)
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities (in :data:`LABELS` order) for one feature vector."""
-        return self.model_.predict_proba(x[None, :])[0]
-
-    def _diagnosis(self, probs: np.ndarray, x: np.ndarray, onset: int) -> Diagnosis:
-        label = LABELS[int(np.argmax(probs))]
-        evidence = [f"p({label})={probs[LABELS.index(label)]:.2f} from {x.size} features "
-                    f"({self.name} model, {self.model_.kind})", *self.explain(x)]
-        return Diagnosis(label, {k: float(p) for k, p in zip(LABELS, probs)},
-                         onset_step=None if label == "healthy" else onset, evidence=evidence)
-
-    def explain(self, x: np.ndarray) -> list[str]:
-        """Short evidence strings with the numbers behind a verdict (subclasses say more)."""
-        return []
-
-    def fit(self, runs: RunSet) -> "LearnedDetector":
-        """Train on ``runs`` (featurized on prefixes); the parameters end up in ``model_``."""
-        X, y, groups = training_rows(runs, self.featurize)
-        self.model_ = self._train(X, y, groups)
-        return self
-
-    def _train(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray) -> TreeEnsemble:
+    def _start(self) -> None:
         raise NotImplementedError
+
+    def _observe(self, step: int, metrics: dict[str, float]) -> None:
+        raise NotImplementedError
+
+    def _predict(self) -> tuple[np.ndarray, list[str]]:
+        raise NotImplementedError
+
+    def train(self, seed: int, n_simulated: int, families: tuple[str, ...] = ()) -> "LearnedDetector":
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike) -> None:
+        raise NotImplementedError
+
+    @property
+    def training_recipe(self) -> dict:
+        """How the current parameters were trained (see :func:`recipe`); empty when unknown."""
+        return getattr(self, "meta_", {})
+
+
+def verdict(probs: np.ndarray, evidence: list[str], onset: int) -> Diagnosis:
+    """The diagnosis of label probabilities ``probs`` (argmax wins; a healthy one has no onset)."""
+    label = LABELS[int(np.argmax(probs))]
+    return Diagnosis(label, {k: float(p) for k, p in zip(LABELS, probs)},
+                     onset_step=None if label == "healthy" else onset, evidence=evidence)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, finite for any finite input.
+
+    >>> softmax(np.array([[0.0, 0.0], [1000.0, 0.0]])).round(3).tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    """
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def held_out(groups: np.ndarray, seed: int, share: float = 0.2) -> np.ndarray:
+    """Which training rows to hold out for calibration: every row of a random ``share`` of the runs.
+
+    ``groups`` holds each row's run index; a run's prefixes all land on the same side.
+
+    >>> held_out(np.array([0, 0, 1, 1, 2, 2, 3, 3]), seed=1, share=0.5).tolist()
+    [False, False, False, False, True, True, False, False]
+    """
+    return (np.random.default_rng(seed).random(int(groups.max()) + 1) < share)[groups]
 
 
 def next_check(count: int, growth: float) -> int:
@@ -184,13 +180,6 @@ def check_points(n: int, min_points: int, growth: float, trigger: int | None = N
             return points
         points.append(due)
         due = next_check(due, growth)
-
-
-def shipped_params(name: str) -> str:
-    """Path of the parameters shipped for detector ``name``."""
-    from importlib import resources
-
-    return str(resources.files("curvebench.detectors") / "params" / f"{name}.npz")
 
 
 def core_series(run: Run) -> dict[str, Series]:
@@ -238,18 +227,6 @@ def prefix_label(run: Run, cutoff: int) -> str:
     return "healthy"
 
 
-def training_rows(runs: RunSet, featurize: Featurizer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Features ``X``, label indices ``y`` and run indices ``groups`` of every training prefix."""
-    rows, labels, groups = [], [], []
-    for index, run in enumerate(runs):
-        channels = core_series(run)
-        for cutoff in prefix_cutoffs(run):
-            rows.append(featurize(prefix(channels, cutoff)))
-            labels.append(LABELS.index(prefix_label(run, cutoff)))
-            groups.append(index)
-    return np.array(rows), np.array(labels, dtype=np.int64), np.array(groups, dtype=np.int64)
-
-
 def training_runs(seed: int, n_simulated: int, families: tuple[str, ...] = ()) -> RunSet:
     """``n_simulated`` runs simulated from ``seed``, plus the recorded runs of task ``families``."""
     from curvebench.simulator import simulate_many
@@ -262,24 +239,19 @@ def training_runs(seed: int, n_simulated: int, families: tuple[str, ...] = ()) -
     return runs
 
 
-def train_params(detector: LearnedDetector, seed: int, n_simulated: int,
-                 families: tuple[str, ...] = ()) -> TreeEnsemble:
-    """Fit ``detector`` on :func:`training_runs` and return its parameters, the recipe in their ``meta``."""
+def recipe(name: str, seed: int, n_simulated: int, families: tuple[str, ...], X: np.ndarray,
+           y: np.ndarray) -> dict:
+    """What a detector's parameters were trained on and how to rebuild them (saved as their ``meta``)."""
     import sklearn
 
-    detector.seed = seed
-    X, y, groups = training_rows(training_runs(seed, n_simulated, families), detector.featurize)
-    model = detector.model_ = detector._train(X, y, groups)
-    command = f"curvebench train --detector {detector.name} --seed {seed} --n-simulated {n_simulated}"
-    model.meta = {
-        "detector": detector.name, "seed": seed, "command": command + "".join(f" --family {f}" for f in families),
+    command = f"curvebench train --detector {name} --seed {seed} --n-simulated {n_simulated}"
+    return {
+        "detector": name, "seed": seed, "command": command + "".join(f" --family {f}" for f in families),
         "training_data": f"simulate_many({n_simulated}, seed={seed}) (all labels and modes)"
         + (f" + recorded-cpu runs of {', '.join(families)}" if families else ""),
         "prefixes": list(PREFIXES), "before_nan": list(BEFORE_NAN), "labels": list(LABELS),
-        "features": getattr(detector, "feature_names", []), "training_rows_sha256": _digest(X, y),
-        "numpy": np.__version__, "sklearn": sklearn.__version__,
+        "training_rows_sha256": _digest(X, y), "numpy": np.__version__, "sklearn": sklearn.__version__,
     }
-    return model
 
 
 def _digest(X: np.ndarray, y: np.ndarray) -> str:
@@ -287,3 +259,29 @@ def _digest(X: np.ndarray, y: np.ndarray) -> str:
     import hashlib
 
     return hashlib.sha256(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(y).tobytes()).hexdigest()
+
+
+def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` as an ``.npz`` of plain arrays, the same bytes for the same arrays (fixed timestamps)."""
+    with zipfile.ZipFile(os.fspath(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.require(array, requirements="C"), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
+                             buffer.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+
+
+def save_meta(path: str | os.PathLike, meta: dict) -> None:
+    """Write ``meta`` as sorted JSON beside the parameters ``path`` (same name, ``.json``)."""
+    with open(meta_path(path), "w", encoding="utf-8") as handle:
+        json.dump(meta, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+
+
+def meta_path(path: str | os.PathLike) -> str:
+    """The ``.json`` beside parameters ``path``.
+
+    >>> meta_path("params/deep.pt"), meta_path("features.npz")
+    ('params/deep.json', 'features.json')
+    """
+    return os.path.splitext(os.fspath(path))[0] + ".json"

@@ -160,8 +160,8 @@ def sketch_run(run: Run, length: int = 64, cutoffs: list[int] | None = None) -> 
     return out
 
 
-def labeled_sketches(runs, length: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """Training arrays ``(n, len(CHANNELS), length)`` and label indices from prefixes of labeled runs.
+def labeled_sketches(runs, length: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training arrays ``(n, len(CHANNELS), length)``, label indices and run indices from prefixes of labeled runs.
 
     The prefixes and their labels are those of every learned detector
     (:func:`~curvebench.detectors.learned.prefix_cutoffs`, ``prefix_label``): a prefix that ends
@@ -169,15 +169,17 @@ def labeled_sketches(runs, length: int = 64) -> tuple[np.ndarray, np.ndarray]:
     teach the blow-up before it shows.
 
     >>> runs = [Run.from_columns(list(range(100)), train_loss=[1.0] * 100, label="plateau", onset_step=60)]
-    >>> X, y = labeled_sketches(runs, length=16)
-    >>> X.shape, y.tolist()
-    ((5, 9, 16), [0, 0, 0, 4, 4])
+    >>> X, y, groups = labeled_sketches(runs, length=16)
+    >>> X.shape, y.tolist(), groups.tolist()
+    ((5, 9, 16), [0, 0, 0, 4, 4], [0, 0, 0, 0, 0])
     """
     from curvebench.detectors.learned import prefix_cutoffs, prefix_label
 
-    arrays, labels = [], []
-    for run in runs:
+    arrays, labels, groups = [], [], []
+    for index, run in enumerate(runs):
         for step, array in sketch_run(run, length, prefix_cutoffs(run)):
             arrays.append(array)
             labels.append(LABELS.index(prefix_label(run, step)))
-    return np.array(arrays).reshape(-1, len(CHANNELS), length), np.array(labels, dtype=np.int64)
+            groups.append(index)
+    return (np.array(arrays).reshape(-1, len(CHANNELS), length), np.array(labels, dtype=np.int64),
+            np.array(groups, dtype=np.int64))

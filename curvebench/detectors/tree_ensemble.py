@@ -26,7 +26,6 @@ True
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import zipfile
@@ -35,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from curvebench.detectors.learned import meta_path, save_arrays, save_meta
 from curvebench.errors import InputError
 
 _ARRAYS = ("feature", "threshold", "left", "right", "missing_left", "value", "roots", "baseline")
@@ -126,25 +126,16 @@ class TreeEnsemble:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``path`` (``.npz``, numeric arrays only) and ``path`` with ``.json`` for the rest."""
-        path = os.fspath(path)
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name in _ARRAYS:  # fixed timestamps: the same parameters give the same bytes
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.ascontiguousarray(getattr(self, name)), allow_pickle=False)
-                archive.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)),
-                                 buffer.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
-        header = {"kind": self.kind, "n_classes": self.n_classes, "depth": self.depth,
-                  "temperature": self.temperature, "meta": self.meta}
-        with open(_json_path(path), "w", encoding="utf-8") as handle:
-            json.dump(header, handle, indent=1, sort_keys=True)
-            handle.write("\n")
+        save_arrays(path, {name: getattr(self, name) for name in _ARRAYS})
+        save_meta(path, {"kind": self.kind, "n_classes": self.n_classes, "depth": self.depth,
+                         "temperature": self.temperature, "meta": self.meta})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "TreeEnsemble":
         """Read what :meth:`save` wrote (never unpickles); :class:`InputError` for anything else."""
         path = os.fspath(path)
         try:
-            with open(_json_path(path), encoding="utf-8") as handle:
+            with open(meta_path(path), encoding="utf-8") as handle:
                 header = json.load(handle)
             with np.load(path, allow_pickle=False) as arrays:
                 data = {name: arrays[name] for name in _ARRAYS}
@@ -168,7 +159,3 @@ def _depth(left: np.ndarray, right: np.ndarray, roots: np.ndarray) -> int:
         if not inner.size:
             return depth
         depth, frontier = depth + 1, np.concatenate([left[inner], right[inner]])
-
-
-def _json_path(path: str) -> str:
-    return (path[: -len(".npz")] if path.endswith(".npz") else path) + ".json"

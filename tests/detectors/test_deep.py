@@ -8,13 +8,13 @@ import pytest
 
 pytest.importorskip("torch")
 
-from curvebench.detectors.deep import PARAMS, DeepDetector, load_params, train_params  # noqa: E402
+from curvebench.detectors.deep import PARAMS, DeepDetector, load_params  # noqa: E402
 from curvebench.run import INSUFFICIENT_DATA, LABELS, Run  # noqa: E402
 
 
 def test_training_twice_with_the_same_seed_gives_identical_weights(toy_runs):
-    first = train_params(seed=3, runs=toy_runs(1), epochs=2)
-    again = train_params(seed=3, runs=toy_runs(1), epochs=2)
+    first = DeepDetector(epochs=2, seed=3).fit(toy_runs(1)).network_.state_dict()
+    again = DeepDetector(epochs=2, seed=3).fit(toy_runs(1)).network_.state_dict()
     assert first.keys() == again.keys()
     assert all(bool((first[key] == again[key]).all()) for key in first)
 

@@ -93,7 +93,7 @@ def test_shipped_parameters_load_without_pickle_and_record_their_recipe():
 
 
 def _shipped() -> str:
-    from curvebench.detectors.learned import shipped_params
+    from curvebench.detectors.vector import shipped_params
 
     return shipped_params("features")
 
@@ -103,7 +103,7 @@ def test_the_train_command_gives_the_same_bytes_twice_and_records_its_recipe(tmp
 
     from curvebench.cli.train import run
 
-    monkeypatch.setattr("curvebench.detectors.learned.training_runs", lambda seed, n, families=(): sim_runs)
+    monkeypatch.setattr("curvebench.detectors.vector.training_runs", lambda seed, n, families=(): sim_runs)
     for name in ("a", "b"):
         args = Namespace(detector="features", seed=1, n_simulated=10, family=[], out=str(tmp_path / f"{name}.npz"))
         assert run(args) == 0
@@ -136,3 +136,12 @@ def test_exported_boosting_gives_scikit_learns_probabilities_missing_values_incl
     X[rng.random(X.shape) < 0.1] = np.nan
     model = HistGradientBoostingClassifier(max_iter=20, max_depth=4, random_state=0).fit(X, y)
     assert np.allclose(TreeEnsemble.from_boosting(model).predict_proba(X), model.predict_proba(X), atol=1e-12)
+
+
+def test_catch22_describes_the_log_loss_curve_once_it_has_ten_points():
+    t = np.arange(300)
+    loss = (2.0 * np.exp(-t / 60) + 0.3) * np.exp(0.02 * np.random.default_rng(3).standard_normal(300))
+    catch22 = [k for k, name in enumerate(FEATURE_NAMES) if name.startswith("c22_")]
+    assert len(catch22) == 22
+    assert np.isfinite(curve_features({"train_loss": (t, loss)})[catch22]).all()
+    assert np.isnan(curve_features({"train_loss": (t[:9], loss[:9])})[catch22]).all()
