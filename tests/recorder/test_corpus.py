@@ -15,10 +15,6 @@ from curvebench.datasets.recorder.verify import classify
 from curvebench.errors import InputError
 from curvebench.run import LABELS
 
-NOT_APPLICABLE = {("digits_ae", "overfit")}
-"""Cells whose cause does not show in the numbers (see the datasheet): recorded, all discarded."""
-
-
 @pytest.fixture(scope="module")
 def corpus():
     return corpora.load("recorded-cpu")
@@ -37,8 +33,12 @@ def test_counts_meet_the_targets(corpus):
     cells = Counter((run.meta["task"], run.label) for run in corpus)
     for task in TASKS:
         for label in LABELS:
-            if (task, label) not in NOT_APPLICABLE:
-                assert cells[(task, label)] > 0, (task, label)
+            assert cells[(task, label)] > 0, (task, label)
+
+
+def test_every_lr_high_mode_shows_in_real_runs(corpus):
+    modes = Counter(run.mode for run in corpus if run.label == "lr_high")
+    assert {"lr_high/nan", "lr_high/divergence", "lr_high/oscillation"} <= modes.keys(), modes
 
 
 def test_every_shipped_run_passes_the_verification_rules(corpus):

@@ -43,6 +43,19 @@ def test_wild_oscillation_without_progress_is_lr_high():
     assert classify(_run(loss)).mode == "lr_high/oscillation"
 
 
+@given(st.integers(min_value=100, max_value=500), st.floats(min_value=0.25, max_value=0.6))
+@settings(max_examples=20, deadline=None)
+def test_a_zig_zag_of_period_two_is_oscillation_whatever_the_run_length(n, swing):
+    loss = 1.5 * (1 + swing * (-1.0) ** np.arange(n))
+    assert classify(_run(loss)).mode == "lr_high/oscillation"
+
+
+def test_large_relative_noise_at_a_low_loss_is_not_oscillation():
+    loss = (2.3 * np.exp(-STEPS / 60) + 0.05) * np.exp(np.random.default_rng(1).normal(0, 0.5, STEPS.size))
+    loss[0] = 2.35
+    assert classify(_run(loss)).mode == "healthy/converging"
+
+
 def test_validation_minimum_then_rise_is_overfit_with_onset_at_the_minimum():
     train = _noisy(2.3 * np.exp(-STEPS / 50) + 0.001)
     val_steps = STEPS[::20]

@@ -61,8 +61,14 @@ _OVERFIT = {
     "diabetes_mlp": {"widths": [256, 256], "n_train": 60, "steps": 1000, "lr": 3e-4},
     "spirals_mlp": {"widths": [256] * 3, "n_train": 100, "steps": 1000},
     "charlm": {"widths": [512], "n_train": 1500, "steps": 1000},
-    "digits_ae": {"widths": [512, 256, 512], "n_train": 40, "steps": 1000},
+    "digits_ae": {"widths": [256, 256, 4, 256, 256], "activation": "tanh", "n_train": 20, "steps": 1000},
 }
+"""Per-task overfit config. The autoencoder memorises its 20 digits through a 4-wide tanh bottleneck:
+a wide one (or a ReLU one) reconstructs held-out digits as well as training ones and never overfits."""
+
+_OSCILLATION = {"digits_cnn": [45.0]}
+"""Tasks with a fourth lr_high variant: AdamW warmed up over 50 steps to these multiples of its tuned
+lr, then held, just below divergence; the loss swings without blowing up."""
 
 _LR_HIGH = (100.0, 1000.0)
 _KNOBS = {
@@ -119,6 +125,12 @@ def _lr_high(task, base):
         ("sgd_lr_x30", "SGD with momentum at 30x its tuned learning rate, constant, no clipping",
          {**_SGD_HEALTHY[task], "lr": _SGD_HEALTHY[task]["lr"] * 30, "schedule": "constant", "warmup": 0,
           "clip": None, "batchnorm": False}),
+    ] + [
+        (f"warmup_lr_x{factor:g}",
+         (f"learning rate warmed up over 50 steps to {factor:g}x the tuned one, then "
+          "constant: just below divergence, the loss swings"),
+         {"lr": base["lr"] * factor, "schedule": "warmup_constant", "warmup": 50, "clip": None})
+        for factor in _OSCILLATION.get(task, [])
     ]
 
 

@@ -111,10 +111,14 @@ def lr_at(step: int, config: dict) -> float:
     0.1
     >>> lr_at(99, {"lr": 1.0, "schedule": "step", "warmup": 0, "steps": 100})
     0.010000000000000002
+    >>> lr_at(4, {"lr": 1.0, "schedule": "warmup_constant", "warmup": 10, "steps": 100})
+    0.5
     """
     base, total, warmup, kind = config["lr"], config["steps"], config["warmup"], config["schedule"]
     if kind == "constant":
         return base
+    if kind == "warmup_constant":
+        return base * min(1.0, (step + 1) / max(1, warmup))
     if kind == "step":
         return base * 0.1 ** (step * 3 // total)
     scale = min(1.0, (step + 1) / warmup) if kind == "warmup_cosine" and warmup else 1.0

@@ -98,7 +98,7 @@ class StackedNet:
                 w = p[f"{name}.weight"]
                 h = F.conv2d(h, w.reshape(-1, *w.shape[2:]), p[f"{name}.bias"].reshape(-1), stride=stride,
                              padding=1, groups=s)
-                h = self._act(h.reshape(b, s, -1).transpose(0, 1)).transpose(0, 1).reshape(h.shape)
+                h = self._act(h, by_seed=lambda a: a.reshape(b, s, -1).transpose(0, 1))
             x = h.reshape(b, s, -1).transpose(0, 1)
         elif self.front == "embed":
             seeds = torch.arange(self.n_seeds, device=x.device)[:, None, None]
@@ -114,10 +114,11 @@ class StackedNet:
                 x = x * self._mask(x.shape[1:]) / (1 - self.dropout)
         return torch.baddbmm(p["out.bias"], x, p["out.weight"])
 
-    def _act(self, x):
+    def _act(self, x, by_seed=lambda a: a.flatten(2)):
+        """The activation; keeps ``by_seed(output)``, a ``(seeds, batch, units)`` view, for the statistics."""
         x = torch.relu(x) if self.activation == "relu" else torch.tanh(x)
         if self.training:
-            self.activations.append(x.detach().flatten(2))
+            self.activations.append(by_seed(x.detach()))
         return x
 
     def _norm(self, name, x):

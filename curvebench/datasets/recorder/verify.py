@@ -8,15 +8,24 @@ Notation: ``w = max(5, n // 50)`` for ``n`` training points; ``S`` is the centre
 median of the training loss over ``w`` points; ``start`` the first loss (the model as
 initialised), ``end`` the median of the last 10% of them; ``drop = ln(start / end)``; ``late`` the
 part of ``drop`` made after 70% of the run (``ln S[0.7 n] - ln end``), ``after_early`` the
-part made after 30% of it (``ln S[0.3 n] - ln end``).
+part made after 30% of it (``ln S[0.3 n] - ln end``); the swing ``A`` is the ``w``-point rolling
+median of ``|loss - M|``, ``M`` the centred ``w``-point rolling mean (a mean, so that a zig-zag
+of period two shows its half-amplitude whatever the parity of the window).
+
+The swing threshold is set from numbers: over the 729 runs of the first ``recorded-cpu`` corpus,
+no run verified as healthy, lr_low, overfit or plateau had a second-half median swing above
+0.061 x ``start``; a zig-zag of +-30% around its level gives 0.2 to 0.25.
 
 ==========================  ==============================================================  ==========================
 rule (mode)                 matches when                                                    onset step
 ==========================  ==============================================================  ==========================
 ``lr_high/nan``             a training or validation loss is NaN or infinite                first non-finite step
 ``lr_high/divergence``      the 5-point rolling median of the loss reaches 1.5 x ``start``  first step it does
-``lr_high/oscillation``     in the second half, the median of ``|ln loss - ln S|`` is at    first step the ``w``-point
-                            least 0.15, and ``end`` >= 0.3 x ``start``                      median of that reaches 0.15
+``lr_high/oscillation``     in the second half, the median of the swing ``A`` is at least   first step ``A`` reaches
+                            0.1 x ``start``                                                 0.1 x ``start`` once ``S``
+                                                                                            has come down to its
+                                                                                            second-half median (or
+                                                                                            from mid-run on)
 ``overfit/val_rise``        >= 20 evaluations; the validation minimum comes before 70% of   step of the validation
                             the run, is <= 0.9 x the first evaluation, the median of the    minimum
                             last 3 evaluations is >= 1.10 x the minimum, and ``S`` at the
@@ -50,7 +59,7 @@ import numpy as np
 from curvebench.run import Run
 
 DIVERGENCE_FACTOR = 1.5
-OSCILLATION_LOG_RESIDUAL = 0.15
+OSCILLATION_SWING = 0.1
 OVERFIT_VAL_RISE = 1.10
 OVERFIT_MIN_BEFORE = 0.7
 MIN_EVALUATIONS = 20
@@ -98,6 +107,18 @@ def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
     return np.nanmedian(windows, axis=1)
 
 
+def rolling_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling mean, the window shrinking at the edges.
+
+    >>> rolling_mean(np.array([1.0, 3.0, 1.0, 3.0]), 3)
+    array([2.        , 1.66666667, 2.33333333, 2.        ])
+    """
+    n = values.size
+    half = window // 2
+    padded = np.pad(values.astype(np.float64), half, constant_values=np.nan)
+    return np.nanmean(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)[:n], axis=1)
+
+
 def classify(run: Run) -> Verdict | None:
     """The first rule in the table above that matches ``run``, or ``None`` when none does."""
     train = run.channel("train_loss")
@@ -143,10 +164,11 @@ def _shape(steps, loss, val_steps, val_loss) -> Verdict | None:
     if high.size:
         return Verdict("lr_high", "lr_high/divergence", int(steps[high[0]]))
 
-    residual = rolling_median(np.abs(np.log(np.maximum(loss, 1e-12)) - np.log(np.maximum(smooth, 1e-12))), w)
-    if np.median(residual[n // 2:]) >= OSCILLATION_LOG_RESIDUAL and end >= 0.3 * start:
-        onset = int(steps[np.flatnonzero(residual >= OSCILLATION_LOG_RESIDUAL)[0]])
-        return Verdict("lr_high", "lr_high/oscillation", onset)
+    swing = rolling_median(np.abs(loss - rolling_mean(loss, w)), w)
+    if np.median(swing[n // 2:]) >= OSCILLATION_SWING * start:
+        settled = min(int(np.flatnonzero(smooth <= np.median(smooth[n // 2:]))[0]), n // 2)
+        onset = settled + int(np.flatnonzero(swing[settled:] >= OSCILLATION_SWING * start)[0])
+        return Verdict("lr_high", "lr_high/oscillation", int(steps[onset]))
 
     overfit = _overfit(steps, smooth, val_steps, val_loss)
     if overfit is not None:
