@@ -71,10 +71,8 @@ def evaluate(
     and ``progress`` go to :func:`~curvebench.benchmark.parallel.replay_all`; ``n_resamples`` and
     ``seed`` to the bootstrap; ``window`` is the NAB window as a fraction of a run's length.
     """
-    named = _named(detectors)
-    unlabeled = [_run_id(run, i) for i, run in enumerate(runs) if run.label == UNKNOWN]
-    if unlabeled:
-        raise ValueError(f"every run in a suite must be labeled; unlabeled: {', '.join(unlabeled)}")
+    named = named_detectors(detectors)
+    check_labeled(runs)
     replays = replay_all(named, runs, jobs=jobs, progress=progress, desc=desc)
     return {
         "n_runs": len(runs),
@@ -83,6 +81,13 @@ def evaluate(
             for name in named
         },
     }
+
+
+def check_labeled(runs: Sequence[Run]) -> None:
+    """``ValueError`` naming the unlabeled runs, if any (every run of a suite needs its ground truth)."""
+    unlabeled = [_run_id(run, i) for i, run in enumerate(runs) if run.label == UNKNOWN]
+    if unlabeled:
+        raise ValueError(f"every run in a suite must be labeled; unlabeled: {', '.join(unlabeled)}")
 
 
 def evaluate_suites(
@@ -156,7 +161,8 @@ def severity(run: Run) -> float | None:
 
 def format_report(result: dict) -> str:
     """A readable text report of :func:`evaluate`'s result, one block per detector."""
-    blocks = [f"{result['n_runs']} runs"]
+    protocol = result.get("protocol", {"name": "shipped"})
+    blocks = [f"{result['n_runs']} runs" + ("" if protocol["name"] == "shipped" else f"; {protocol['description']}")]
     for name, s in result["detectors"].items():
         delay = "n/a" if s["median_delay"] is None else f"{s['median_delay']:g} steps"
         lines = [
@@ -171,6 +177,8 @@ def format_report(result: dict) -> str:
         lines += [
             f"  macro-F1 {s['macro_f1']:.3f}   false alarm rate {s['false_alarm_rate']:.3f}   median delay {delay}",
             f"  {_extras(s)}",
+            *(["  macro-F1 per held-out family: " + ", ".join(f"{f['family']} {f['macro_f1']:.3f}" for f in s["folds"])]
+              if s.get("folds") else []),
             "  confusion (rows: true, columns: predicted)",
             "  " + f"{'':<10}" + "".join(f"{_short(c):>10}" for c in COLUMNS),
         ]
@@ -197,7 +205,8 @@ def _short(column: str) -> str:
     return "insuff." if column == "insufficient_data" else column
 
 
-def _named(detectors: Mapping[str, Detector] | Sequence[Detector]) -> dict[str, Detector]:
+def named_detectors(detectors: Mapping[str, Detector] | Sequence[Detector]) -> dict[str, Detector]:
+    """``{name: detector}``: a mapping as given, a list named by each detector's (unique) ``name``."""
     if isinstance(detectors, Mapping):
         return dict(detectors)
     names = [d.name for d in detectors]

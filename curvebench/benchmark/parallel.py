@@ -3,8 +3,9 @@
 The work is cut into chunks of at most ``CHUNK`` consecutive runs (so each run is sent to a worker
 once); a chunk replays its runs through its own deep copy of every detector (so threads never share
 a detector's state), and results come back in submission order, so any ``jobs`` gives the same
-verdicts and timelines as ``jobs=1`` (only the measured seconds differ). ``jobs`` is joblib's ``n_jobs``: ``-1`` uses every core of the
-active backend.
+verdicts and timelines as ``jobs=1`` (only the measured seconds differ). ``jobs`` is joblib's
+``n_jobs``: ``-1`` uses every core of the active backend; work that fits in one chunk is replayed
+in this process (starting workers would cost more than it saves).
 
 Because the chunks go through ``joblib.Parallel``, a big evaluation runs on a Dask cluster with
 the same code under another backend (``pip install "dask[distributed]"``)::
@@ -35,6 +36,7 @@ from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from curvebench.benchmark.replay import Replay, replay
+from curvebench.detectors.base import iter_steps
 from curvebench.run import Run
 
 CHUNK = 16
@@ -55,6 +57,7 @@ def replay_all(
     out: dict[str, list[Replay]] = {name: [] for name in detectors}
     bar = tqdm(total=len(detectors) * len(runs), desc=desc, unit="run", file=sys.stderr, disable=not progress)
     tasks = (delayed(_replay_chunk)(detectors, runs[start : start + CHUNK]) for start in starts)
+    jobs = jobs if len(starts) > 1 else 1
     with bar:
         for replays in Parallel(n_jobs=jobs, return_as="generator")(tasks):
             for name, chunk in replays.items():
@@ -65,4 +68,6 @@ def replay_all(
 
 def _replay_chunk(detectors: Mapping[str, object], runs: list[Run]) -> dict[str, list[Replay]]:
     own = copy.deepcopy(dict(detectors))
-    return {name: [replay(detector, run) for run in runs] for name, detector in own.items()}
+    streams = [list(iter_steps(run)) for run in runs]
+    pairs = list(zip(runs, streams))
+    return {name: [replay(detector, run, stream) for run, stream in pairs] for name, detector in own.items()}

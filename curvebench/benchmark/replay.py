@@ -5,9 +5,10 @@ The benchmark feeds each run to ``detector.update`` step by step (as
 keeps the first step at which each label was streamed. From that one pass come
 
 * the **final verdict**: ``detector.finish(last verdict, run)``, exactly what the base class's
-  ``diagnose`` computes. A detector whose class overrides ``diagnose`` (a vectorised version, or a
-  user's detector that is not a :class:`~curvebench.detectors.base.Detector` subclass) is asked
-  ``diagnose(run)`` as well, a second pass, and that answer is its final verdict;
+  ``diagnose`` computes (a class that overrides ``diagnose`` with a faster version must give the
+  same answer: the detector contract, checked for every registered detector). Only a user's
+  detector without ``finish`` (not a :class:`~curvebench.detectors.base.Detector` subclass) is
+  asked ``diagnose(run)`` as well, a second pass, and that answer is its final verdict;
 * the **first alarm**: the first step whose streamed verdict is a pathology label (``lr_high``,
   ``lr_low``, ``overfit`` or ``plateau``), right or wrong: what would wake a user up;
 * the **detection step**: the first step whose streamed verdict is the run's true label;
@@ -56,9 +57,13 @@ class Replay:
         return self.first_steps.get(label)
 
 
-def replay(detector, run: Run) -> Replay:
-    """Stream ``run`` through ``detector`` once (after ``reset``); see the module docstring."""
-    stream = list(iter_steps(run))
+def replay(detector, run: Run, stream: list[tuple[int, dict[str, float]]] | None = None) -> Replay:
+    """Stream ``run`` through ``detector`` once (after ``reset``); see the module docstring.
+
+    ``stream`` is ``list(iter_steps(run))`` when the caller already has it (one per run, shared by
+    every detector: updates get the dicts as keyword arguments, so no detector can change them).
+    """
+    stream = list(iter_steps(run)) if stream is None else stream
     detector.reset()
     update = detector.update
     last = None
@@ -71,13 +76,5 @@ def replay(detector, run: Run) -> Replay:
             if verdict.label not in first_steps:
                 first_steps[verdict.label] = step
     seconds = time.perf_counter() - start
-    if _streams_its_diagnosis(detector):
-        final = detector.finish(last, run)
-    else:
-        final = detector.diagnose(run)
+    final = detector.finish(last, run) if isinstance(detector, Detector) else detector.diagnose(run)
     return Replay(final, first_steps, len(stream), seconds)
-
-
-def _streams_its_diagnosis(detector) -> bool:
-    """Whether ``diagnose`` is the base class's replay, so ``finish`` gives the same final verdict."""
-    return isinstance(detector, Detector) and type(detector).diagnose is Detector.diagnose

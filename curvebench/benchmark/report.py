@@ -3,12 +3,15 @@
 All three come from one :func:`~curvebench.benchmark.evaluate.evaluate_suites` result:
 
 * ``results.json``: the whole result, predictions included (``{"suites": {suite: {"n_runs",
-  "detectors": {name: scores}}}}``);
+  "detectors": {name: scores}}}}``; from the CLI each result also names its ``suite`` and
+  ``protocol``: name, training size and seed, family key, folds);
 * ``results.csv``: a tidy long table, one row per suite x detector x metric, columns
-  ``suite,detector,metric,value`` (metric names of :mod:`curvebench.benchmark.table`; an empty value
-  where the suite gives none);
+  ``suite,detector,metric,value`` (metric names of :mod:`curvebench.benchmark.table`, plus
+  ``macro_f1.fold.FAMILY`` under family-split; an empty value where the suite gives none);
 * ``leaderboard.md``: one table, detectors ranked by macro-F1 within each suite, with the command
-  that produced it when given (so a README can show how to regenerate it).
+  that produced it when given (so a README can show how to regenerate it), then what each
+  protocol other than ``shipped`` trained on (:mod:`curvebench.benchmark.protocols`) and, for
+  family-split, each held-out family's macro-F1 per detector.
 
 >>> from curvebench.benchmark.evaluate import evaluate_suites
 >>> from curvebench.detectors import RulesDetector
@@ -68,8 +71,12 @@ def rows(result: dict) -> list[tuple[str, str, str, float | None]]:
         (suite, detector, metric, value)
         for suite, suite_result in result["suites"].items()
         for detector, scores in suite_result["detectors"].items()
-        for metric, value in flatten(scores).items()
+        for metric, value in [*flatten(scores).items(), *_fold_metrics(scores)]
     ]
+
+
+def _fold_metrics(scores: dict) -> list[tuple[str, float]]:
+    return [(f"macro_f1.fold.{fold['family']}", fold["macro_f1"]) for fold in scores.get("folds", [])]
 
 
 def leaderboard_markdown(result: dict, *, command: str | None = None) -> str:
@@ -104,7 +111,28 @@ def leaderboard_markdown(result: dict, *, command: str | None = None) -> str:
         "calibration of the final probabilities (lower is better); µs/update: streaming cost.",
         "",
     ]
+    for suite, suite_result in result["suites"].items():
+        lines += _protocol_lines(suite, suite_result)
     return "\n".join(lines)
+
+
+def _protocol_lines(suite: str, suite_result: dict) -> list[str]:
+    """What a protocol trained the learned detectors on and, for family-split, the macro-F1 of each fold."""
+    protocol = suite_result.get("protocol")
+    if protocol is None or protocol["name"] == "shipped":
+        return []
+    learned = sorted(name for name, s in suite_result["detectors"].items() if s.get("fitted"))
+    lines = [f"`{suite}`: {protocol['description']}. Fitted: {', '.join(learned) or 'none'}; "
+             "the others do not learn and are scored as shipped.", ""]
+    if protocol["folds"]:
+        held = [fold["family"] for fold in protocol["folds"]]
+        sizes = ", ".join(f"{f['family']} {f['n_test']}/{f['n_train']}" for f in protocol["folds"])
+        lines += [f"Macro-F1 per held-out family (test/training runs: {sizes}):", "",
+                  "| detector | " + " | ".join(held) + " |", "|" + "---|" * (len(held) + 1)]
+        for name, s in suite_result["detectors"].items():
+            lines.append(f"| {name} | " + " | ".join(f"{fold['macro_f1']:.3f}" for fold in s["folds"]) + " |")
+        lines.append("")
+    return lines
 
 
 def _number(value: float | None, spec: str) -> str:

@@ -8,9 +8,11 @@ import os
 
 import numpy as np
 
+from curvebench.benchmark.evaluate import evaluate
+from curvebench.benchmark.plots import _severity
 from curvebench.benchmark.suites import register, unregister
 from curvebench.cli import main
-from curvebench.detectors import available_detectors
+from curvebench.detectors import available_detectors, get_detector
 from curvebench.run import Run, RunSet
 
 SUITE = os.path.join(os.path.dirname(__file__), "..", "data", "suite")
@@ -57,13 +59,14 @@ def test_out_writes_every_output_for_every_detector_and_suite(tmp_path, capsys):
 
 
 def test_json_keeps_its_shape_for_one_suite_and_nests_several(capsys):
-    assert main(["evaluate", "--suite", SUITE, "--json", "--resamples", "20"]) == 0
+    assert main(["evaluate", "--suite", SUITE, "--detector", "rules", "--json", "--resamples", "20"]) == 0
     one = json.loads(capsys.readouterr().out)
-    assert one["n_runs"] == 5
+    assert (one["suite"], one["n_runs"], one["protocol"]["name"]) == (SUITE, 5, "shipped")
     rules = one["detectors"]["rules"]
     assert {"macro_f1", "per_class", "confusion", "false_alarm_rate", "median_delay"} <= set(rules)
     assert "predictions" not in rules
-    assert main(["evaluate", "--suite", SUITE, "--suite", os.path.join(SUITE, ""), "--json", "--resamples", "20"]) == 0
+    assert main(["evaluate", "--suite", SUITE, "--suite", os.path.join(SUITE, ""), "--detector", "rules", "--json",
+                 "--resamples", "20"]) == 0
     several = json.loads(capsys.readouterr().out)
     assert list(several) == ["suites"] and len(several["suites"]) == 2
     first = next(iter(several["suites"].values()))
@@ -80,7 +83,7 @@ def test_progress_bars_go_to_stderr_only_when_asked(capsys):
     assert out == "" and "sev-v1: 100%" in err and "6/6" in err
     evaluate_suites({"rules": get_detector("rules")}, {"sev-v1": runs}, n_resamples=5)
     assert capsys.readouterr().err == ""
-    assert main(["evaluate", "--suite", SUITE, "--resamples", "5"]) == 0  # stderr is no TTY here: no bar
+    assert main(["evaluate", "--suite", SUITE, "--detector", "rules", "--resamples", "5"]) == 0  # no TTY: no bar
     assert capsys.readouterr().err == ""
 
 
@@ -92,3 +95,25 @@ def test_an_empty_suite_still_writes_every_output(tmp_path):
     result = evaluate_suites({"rules": get_detector("rules")}, {"empty": RunSet()})
     assert len(write_report(result, tmp_path)) == 6
     assert "| empty | rules | 0 | 0.000 | n/a | n/a | n/a | n/a | n/a |" in (tmp_path / "leaderboard.md").read_text()
+
+
+def test_accuracy_against_severity_is_one_panel_per_detector():
+    names = ("rules", "stats", "umlaut")
+    result = evaluate({name: get_detector(name) for name in names}, simulated_like(), n_resamples=5)
+    figure = _severity(result["detectors"])
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == list(names)
+    assert all(ax.get_xlabel() == "severity" and ax.lines for ax in panels)
+
+
+def test_plain_evaluate_scores_every_registered_detector_on_every_registered_suite(monkeypatch, capsys):
+    import curvebench.cli.evaluate as command
+
+    register("sev-v1", simulated_like)
+    monkeypatch.setattr(command, "available_suites", lambda: ["sev-v1"])
+    try:
+        assert main(["evaluate", "--json", "--resamples", "5"]) == 0
+    finally:
+        unregister("sev-v1")
+    result = json.loads(capsys.readouterr().out)
+    assert result["suite"] == "sev-v1" and set(result["detectors"]) == set(available_detectors())

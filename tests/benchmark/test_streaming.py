@@ -72,7 +72,7 @@ def test_a_detector_that_only_diagnoses_offline_keeps_its_own_verdict_and_never_
     assert scores["nab"]["standard"] == 0.0  # never alarming while streaming scores like silence
 
 
-@pytest.mark.parametrize("name", ["rules", "stats", "keras"])
+@pytest.mark.parametrize("name", ["rules", "stats", "keras", "features", "deepfd"])
 def test_the_replayed_final_verdict_is_diagnose(name):
     rng = np.random.default_rng(3)
     t = np.arange(400)
