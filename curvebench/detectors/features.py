@@ -77,8 +77,10 @@ class FeaturesDetector(VectorDetector):
         model = HistGradientBoostingClassifier(max_iter=150, max_depth=5, learning_rate=0.1,
                                                l2_regularization=1.0, early_stopping=False,
                                                random_state=self.seed)
+        train = X[~calib].copy()
+        train[:, np.isnan(train).all(axis=0)] = 0.0  # a feature no training run has: constant, never split on
         with threadpool_limits(limits=1, user_api="openmp"):  # one thread: no oversubscription, same trees
-            model.fit(X[~calib], y[~calib])
+            model.fit(train, y[~calib])
         if sorted(set(model.classes_.tolist())) != list(range(len(LABELS))):
             raise ValueError("the training runs must cover every label")
         ensemble = TreeEnsemble.from_boosting(model)

@@ -145,3 +145,12 @@ def test_catch22_describes_the_log_loss_curve_once_it_has_ten_points():
     assert len(catch22) == 22
     assert np.isfinite(curve_features({"train_loss": (t, loss)})[catch22]).all()
     assert np.isnan(curve_features({"train_loss": (t[:9], loss[:9])})[catch22]).all()
+
+
+def test_fits_on_runs_that_never_log_a_channel(toy_runs):
+    """A user's suite without ``grad_norm`` or ``lr`` trains (family-split on their logs), and predicts on it."""
+    runs = RunSet([Run({k: c for k, c in run.channels.items() if k in ("train_loss", "val_loss")},
+                       label=run.label, onset_step=run.onset_step, run_id=run.run_id)
+                   for run in toy_runs(6)])
+    detector = FeaturesDetector().fit(runs)
+    assert detector.diagnose(runs[0]).label in LABELS
