@@ -91,7 +91,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
 
     if mode == "overfit/memorization":
         k["memorization"] = k["floor_loss"] * (1.0 - k["train_residual"]) / learnable
-    mem_times = k["memorization_time"][:, None] * effective[:, None] * np.array([[1.0, 2.5]])
+    mem_times = (k["memorization_time"] * effective)[:, None] * np.stack([np.ones(n), k["memorization_spread"]], axis=1)
     memorized = k["memorization"] * learnable
     mem_h = np.minimum(1.0 / (2.0 * healthy_stability[:, None] * mem_times), cap[:, None])
     mem_h = np.where(memorized[:, None] > 0, mem_h, 0.0)
@@ -101,7 +101,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     h = np.concatenate(h_cols, axis=1)
     energy = [k["init_excess"][:, None], learnable[:, None] * weights]
     if use_mem:
-        energy.append(np.repeat(0.5 * memorized[:, None], MEMORIZATION_MODES, axis=1))
+        energy.append(memorized[:, None] * np.stack([1.0 - k["memorization_split"], k["memorization_split"]], axis=1))
     e0 = np.sqrt(2.0 * np.concatenate(energy, axis=1) / np.where(h > 0, h, 1.0))
     delta = -e0[:, -MEMORIZATION_MODES:] if use_mem else np.zeros((n, 0))
 
@@ -135,6 +135,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     params.grad_scale = k["grad_scale"] / grad0
     params.noise_power = k["noise_scaling"]
     params.noise_reference = k["floor_loss"] + k["noise_floor"] * learnable
+    params.readout = k["readout_noise"]
     params.clip = k["clip"] * grad0
     params.kicks += _kicks(k, events, stability)
     lr = k["lr"][:, None] * k["lr_factor"][:, None] * shape

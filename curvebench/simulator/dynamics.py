@@ -39,9 +39,12 @@ at ``g eta`` and has gradient ``~ g`` — from a tiny ``g`` the run is stuck wit
 gradient, while the open modes learn as usual. Units die (``d`` shrinks from 1) while ``x``
 is past ``death_threshold`` widths; a dead network outputs a constant, so the loss is
 ``floor + X`` with ``X = E_0 + (1 - d) D + d (E_seen + f(x))`` (``D`` the learnable excess,
-``E_seen`` the open and blocked mode losses) and at ``d = 0`` it sits at the chance level with
-no gradient (collapse). The sharp direction itself moves at the full rate (it is the output
-layer's scale, which keeps moving as units die), so an instability that kills units runs on.
+``E_seen`` the open and blocked mode losses) and at ``d = 0`` it sits at the chance level (collapse).
+Mode 0 (the output layer's calibration) keeps a share ``readout`` of its gradient noise when the
+units are dead: the output layer still trains on a constant input, kicked by every batch, so a
+collapsed network hovers just above chance with a small gradient that does not vanish. The sharp
+direction itself moves at the full rate (it is the output layer's scale, which keeps moving as units
+die), so an instability that kills units runs on.
 Gradient noise scales with ``a = d (1 - phi (1 - g))``: a network whose outputs barely depend
 on its input has the same loss, and nearly the same gradient, on every batch.
 
@@ -79,11 +82,11 @@ MAX_RATIO = DTYPE(1e6)
 SCALARS = ("floor_train", "floor_val", "learnable_train", "learnable_val", "link_scale", "link_power", "overflow",
            "x0", "x_floor", "sharpness0", "sharpness_max", "sharpening", "stabilization", "width_pos", "width_neg",
            "gated", "gate0", "gate_rate", "death_threshold", "death_rate", "weight_decay", "weight_injection", "clip",
-           "grad_scale", "noise_power", "noise_reference")
+           "grad_scale", "noise_power", "noise_reference", "readout")
 """The per-run parameters, in the column order of the kernel's ``scalars`` matrix."""
 (FLOOR_TRAIN, FLOOR_VAL, LEARNABLE_TRAIN, LEARNABLE_VAL, LINK_SCALE, LINK_POWER, OVERFLOW, X0, X_FLOOR, SHARPNESS0,
  SHARPNESS_MAX, SHARPENING, STABILIZATION, WIDTH_POS, WIDTH_NEG, GATED, GATE0, GATE_RATE, DEATH_THRESHOLD, DEATH_RATE,
- WEIGHT_DECAY, WEIGHT_INJECTION, CLIP, GRAD_SCALE, NOISE_POWER, NOISE_REFERENCE) = range(len(SCALARS))
+ WEIGHT_DECAY, WEIGHT_INJECTION, CLIP, GRAD_SCALE, NOISE_POWER, NOISE_REFERENCE, READOUT) = range(len(SCALARS))
 
 
 @dataclass
@@ -125,6 +128,9 @@ class ModelParams:
     """Gradient noise scales like ``(loss / noise_reference) ** noise_power`` (per-example gradients shrink as
     the loss does; 0 is the plain NQM's constant noise)."""
     noise_reference: np.ndarray
+    readout: np.ndarray
+    """Share of mode 0's gradient noise that outlives dead units (0: a dead network has no gradient). Mode 0
+    is the output layer's calibration; it keeps training on a constant input, kicked by every batch."""
     kicks: list = field(default_factory=list)
     """``(step, row, mode, value)``: at ``step`` add ``value`` times the current loss to bulk ``mode``,
     or, for ``mode == -1``, set the sharp direction's sharpness to ``value`` (a jump into a sharper region)."""
@@ -147,7 +153,7 @@ class ModelParams:
             gate_share=np.zeros_like(h), gate0=ones,
             gate_rate=zeros, death_threshold=np.full(n, np.inf), death_rate=zeros, weight_decay=zeros,
             weight_injection=zeros, clip=np.full(n, np.inf), grad_scale=ones, noise_power=zeros,
-            noise_reference=ones,
+            noise_reference=ones, readout=zeros,
         )
 
 
@@ -261,6 +267,7 @@ def _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kic
     level = _noise_level(previous + half_h[0] * second[0], p[NOISE_REFERENCE], p[NOISE_POWER])
     kick, kick_end = kick_start[r], kick_start[r + 1]
     abs_z = tanh_z = top_grad = ZERO
+    readout = p[READOUT]
     for t in range(steps):
         while kick < kick_end and kick_step[kick] <= t:
             if kick_step[kick] == t:
@@ -320,7 +327,10 @@ def _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kic
             grad2 = a * a * grad2 + gate_grad * gate_grad
             x_train = energy[0] + (ONE - a) * learnable_train + a * learned
             x_val = energy[0] + (ONE - a) * learnable_val + a * learned_val
-        grad2 += TWO * hr[0] * energy[0] + nh[0] * alive_share * alive_share * level
+        live0 = alive_share * alive_share
+        if readout != ZERO:
+            live0 = live0 + readout * (ONE - live0)
+        grad2 += TWO * hr[0] * energy[0] + nh[0] * live0 * level
         norm = np.sqrt(grad2)
         x_train, slope = _link(x_train, link_scale, link_power)
         x_val = _link(x_val, link_scale, link_power)[0]
@@ -342,7 +352,7 @@ def _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kic
         for k in range(modes):
             if cap:
                 step = rate if k == 0 else opened[k] * (rate * alive)
-                noise[k] = step * step * (alive_share * alive_share) * nh[k] * level
+                noise[k] = step * step * (live0 if k == 0 else alive_share * alive_share) * nh[k] * level
             else:
                 step = rate
                 noise[k] = step * step * nh[k] * level

@@ -9,8 +9,8 @@ real scripts log:
   level is ``loss_noise * (loss / chance) ** (noise_power - 1)`` (heteroscedastic when
   ``noise_power != 1``) and falls to ``dead_noise`` of it as the network dies (a constant
   output has the same loss on every batch);
-* a slow wander of the training loss (``wander``, :mod:`~curvebench.simulator.wander`), before the
-  minibatch noise;
+* a slow wander of the parameters (``wander``, :mod:`~curvebench.simulator.wander`): the training loss
+  (before the minibatch noise) and the validation loss move with it;
 * ``val_loss`` every ``eval_every`` steps (optionally at step 0, always at the last step) with a
   small evaluation noise ``val_noise``;
 * ``grad_norm`` at the logged steps, log-normal noise ``grad_noise``, jumping with the loss on
@@ -147,7 +147,7 @@ def observe(traj, lr: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observe
     if np.any(knobs["wander"] > 0):
         expected = expected.copy()
         apply_wander(expected, sigma, draws.wander, train_steps, n_train, np.asarray(knobs["wander"], np.float64),
-                     np.asarray(knobs["wander_steps"], np.float64))
+                     np.asarray(knobs["wander_steps"], np.float64), seen.val, val_steps, n_val)
     minibatch_noise(expected, sigma, draws.train, draws.uniform, mixture_table(knobs["noise_shape"], knobs),
                     n_train, seen.train, seen.grad_norm)
     return seen

@@ -150,8 +150,9 @@ def evidence(run: Run) -> list[str]:
                 f"{_median(smooth[at:at + 10]):.4g} after the first, {end:.4g} at the end"]
     if mode == "lr_high/collapse":
         chance = knobs.get("chance_loss")
-        return [f"a spike at step {run.onset_step}, then the loss sits flat at {end:.4g}"
-                + (f" = ln C = {chance:.4g}, the chance level" if chance else "")] + _grad_trend(run, "collapses to ~0")
+        return [f"a spike at step {run.onset_step}, then the loss hovers at {end:.4g}"
+                + (f", near ln C = {chance:.4g}, the chance level" if chance else "")
+                ] + _grad_trend(run, "drops to a small, noisy level: only the output layer still learns")
     if mode == "lr_low/slow":
         return [f"the loss fell only from {start:.4g} to {end:.4g} over the whole run, steadily, never flattening"
                 ] + _grad_trend(run, "stays large: the steps are just too small")

@@ -37,7 +37,7 @@ SEVERITY = {
 """What ``severity`` sets, per pathological mode."""
 
 
-MODE_WEIGHTS = {"healthy/smooth": 2.0, "lr_high/collapse": 2.0, "lr_high/oscillation": 0.5, "lr_high/spikes": 0.5}
+MODE_WEIGHTS = {"healthy/smooth": 2.0, "lr_high/collapse": 3.0, "lr_high/oscillation": 0.5, "lr_high/spikes": 0.5}
 """Relative frequency of modes within their label (1 unless listed). A too-high learning rate most
 often shows as an early blow-up that leaves a broken network near the chance level (with Adam;
 REAL-CURVES.md, the TaskSet sweeps and the recorded corpus), rarely as a clean growing zig-zag."""
@@ -169,6 +169,9 @@ def problem(d: Draw, steps=None) -> Knobs:
     multi_epoch = d.chance(0.5)
     k["memorization"] = np.where(multi_epoch, d.log_uniform(0.002, 0.03), 0.0)
     k["memorization_time"] = d.log_uniform(3.0, 20.0)
+    k["memorization_spread"] = np.full(n, 2.5)
+    k["memorization_split"] = np.full(n, 0.5)
+    k["readout_noise"] = np.zeros(n)
     k["val_shift"] = k["floor_loss"] * d.uniform(-0.02, 0.02)
     k["generalization_gap"] = np.where(d.chance(0.7), d.log_uniform(0.02, 4.0), 0.0)
     for name, value in (("sharp_start", 0.5), ("sharp_max", 0.5), ("sharpening", 0.0), ("stabilization", 0.0),
@@ -275,7 +278,7 @@ def _lr_high_divergence(d: Draw, k: Knobs, s: np.ndarray) -> None:
 
 def _lr_high_nan(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
-    k["onset_at"] = d.uniform(0.1, 0.9)
+    k["onset_at"] = np.where(d.chance(0.4), d.log_uniform(0.003, 0.02), d.uniform(0.1, 0.9))
     k["warning"] = _blend(0.5, 0.01, s)
     k["overflow"] = d.log_uniform(30.0, 1e8)
     k["stop_after_nan"] = np.where(d.chance(0.5), np.floor(d.uniform(1.0, 30.0)), np.inf)
@@ -316,8 +319,11 @@ def _lr_high_spikes(d: Draw, k: Knobs, s: np.ndarray) -> None:
 def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["optimizer"] = np.full(k.n_runs, "adam")
-    k["warmup"] = np.where(d.chance(0.6), d.uniform(0.01, 0.1), 0.0)
-    k["onset_at"] = d.uniform(0.01, 0.15) + k["warmup"]
+    at_once = d.chance(0.6)
+    k["warmup"] = np.where(~at_once & d.chance(0.6), d.uniform(0.01, 0.1), 0.0)
+    k["onset_at"] = np.where(at_once, d.log_uniform(0.002, 0.02), d.uniform(0.01, 0.15)) + k["warmup"]
+    k["readout_noise"] = d.log_uniform(0.01, 0.2)
+    k["dead_noise"] = d.log_uniform(0.1, 1.0)
     k["sharp_start"] = d.uniform(0.6, 1.2)
     k["sharp_max"] = _blend(4.0, 20.0, s) * d.uniform(0.8, 1.2)
     k["stabilization"] = np.zeros(k.n_runs)
@@ -350,10 +356,12 @@ def _overfit(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["fast_time"] = np.minimum(k["fast_time"], k["slow_time"] / 20)
     k["knee_time"] = np.minimum(k["knee_time"], k["slow_time"])
     k["memorization_time"] = np.maximum(onset * d.log_uniform(0.03, 0.4), 2.0 * k["slow_time"])
+    k["memorization_spread"] = d.log_uniform(5.0, 100.0)
+    k["memorization_split"] = d.log_uniform(1e-5, 0.03)
     k["rise"] = _blend(0.05, 0.8, s)
     k["floor_loss"] = k["chance_loss"] * d.uniform(0.25, 0.7)
-    k["train_residual"] = d.log_uniform(1e-6, 0.3)
-    k["noise_scaling"] = d.uniform(0.7, 1.0)
+    k["train_residual"] = d.log_uniform(1e-8, 0.1)
+    k["noise_scaling"] = d.uniform(1.5, 2.0)
     k["has_val"] = np.ones(k.n_runs, dtype=bool)
     k["clip"] = np.full(k.n_runs, np.inf)
     k["kicks"] = np.zeros(k.n_runs)
@@ -372,6 +380,7 @@ def _plateau_early(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["noise_floor"] = _blend(0.12, 0.8, s)
     k["noise_scaling"] = np.zeros(k.n_runs)
     k["memorization"] = np.zeros(k.n_runs)
+    k["wander"] = np.where(d.chance(0.8), d.log_uniform(0.3, 3.0), 0.0)
 
 
 def _plateau_stuck(d: Draw, k: Knobs, s: np.ndarray) -> None:
@@ -399,7 +408,8 @@ for _mode, _story, _apply in (
     ("lr_high/divergence", "the sharpest direction is unstable; the loss climbs steadily", _lr_high_divergence),
     ("lr_high/oscillation", "sharpness passes 2/lr and the loss zig-zags with growing amplitude", _lr_high_oscillation),
     ("lr_high/spikes", "repeated catapults: spikes that each cost capacity, an upward trend", _lr_high_spikes),
-    ("lr_high/collapse", "an early spike kills the network; the loss sits at chance with no gradient", _lr_high_collapse),
+    ("lr_high/collapse", "an early blow-up kills the units; the loss hovers at chance, only the output layer learns",
+     _lr_high_collapse),
     ("lr_low/slow", "the learning rate is too small: a tiny, steady decline", _lr_low_slow),
     ("overfit/memorization", "a small dataset: validation loss turns up while training loss falls", _overfit),
     ("plateau/early", "a constant learning rate stalls at its noise floor, far above the best loss", _plateau_early),

@@ -86,16 +86,16 @@ def test_spikes_repeat_and_the_loss_trends_up(runs_by_mode):
         assert np.median(loss[-len(loss) // 10:]) > trend[at:].min(), run.run_id
 
 
-def test_collapse_ends_flat_at_chance_with_a_vanishing_gradient(runs_by_mode):
+def test_collapse_ends_hovering_at_chance_with_a_gradient_that_does_not_vanish(runs_by_mode):
     for run in runs_by_mode["lr_high/collapse"]:
         _, loss = train(run)
         knobs = run.meta["knobs"]
         tail = loss[-len(loss) // 5:]
-        assert abs(np.median(tail) / knobs["chance_loss"] - 1) < 0.02, run.run_id
-        assert np.std(tail) / np.median(tail) < 0.01, run.run_id
+        assert -0.02 < np.median(tail) / knobs["chance_loss"] - 1 < 0.3, run.run_id
         if run.has("grad_norm"):
             grad = run.channel("grad_norm").values
-            assert grad[-1] < 1e-2 * np.nanmax(grad), run.run_id
+            tail = grad[-len(grad) // 5:]
+            assert np.isfinite(tail).all() and np.median(tail) > 1e-3 * np.nanmax(grad), run.run_id
 
 
 def test_lr_low_declines_only_a_little_and_keeps_its_gradient(runs_by_mode):

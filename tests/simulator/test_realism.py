@@ -95,3 +95,27 @@ def test_wander_makes_the_loss_positively_autocorrelated():
         return np.median([curve_features(run)[21] for run in runs])  # lag-1 autocorrelation of the residual
 
     assert lag1(0.0) < 0.0 < lag1(3.0)
+
+
+def test_wander_moves_the_validation_loss_with_the_training_loss():
+    def tails(wander):
+        runs = simulate_many(4, labels=["plateau"], modes=["plateau/early"], seed=4, steps=2000, log_every=10,
+                             eval_every=10, has_val=True, val_noise=0.0, loss_noise=0.03, wander=wander,
+                             wander_steps=200.0)
+        return [(run.channel("train_loss").values[-100:], run.channel("val_loss").values[-100:]) for run in runs]
+
+    for train, val in tails(0.0):
+        assert np.std(val) / np.mean(val) < 0.005
+    for train, val in tails(3.0):
+        assert np.std(val) / np.mean(val) > 0.02
+        assert np.corrcoef(train, val)[0, 1] > 0.5
+
+
+def test_a_collapsed_network_keeps_a_gradient_through_its_output_layer():
+    def tail_gradient(readout):
+        run = simulate("lr_high", mode="lr_high/collapse", seed=2, steps=600, log_every=1, has_grad_norm=True,
+                       readout_noise=readout, grad_noise=0.0)
+        grad = run.channel("grad_norm").values
+        return np.median(grad[-100:]) / grad.max()
+
+    assert tail_gradient(0.0) < 1e-3 and tail_gradient(0.1) > 0.01
