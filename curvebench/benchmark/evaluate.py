@@ -13,6 +13,9 @@ alarm timeline and the cost. Per detector the result holds
   as a fraction of each run's length (last step - first step + 1);
 * ``nab``: the early-detection score of the first streamed alarm per NAB profile
   (:mod:`curvebench.benchmark.nab`);
+* ``before_nan``: over the lr_high runs that turn non-finite, how many the streamed verdict called
+  lr_high strictly before the first NaN/inf, and the median lead in steps
+  (:mod:`curvebench.benchmark.foresight`);
 * ``brier`` and ``ece`` of the final probabilities (:mod:`curvebench.benchmark.calibration`);
 * ``us_per_update``: microseconds per ``update`` over the whole replay (a measurement: the one
   figure that differs from one evaluation to the next);
@@ -45,6 +48,7 @@ from typing import Mapping, Sequence
 
 from curvebench.benchmark.bootstrap import bootstrap_ci
 from curvebench.benchmark.calibration import brier_score, expected_calibration_error
+from curvebench.benchmark.foresight import before_nan
 from curvebench.benchmark.metrics import COLUMNS, delay_runs, delay_summary, ratio, scores
 from curvebench.benchmark.nab import PROFILES, nab_score
 from curvebench.benchmark.parallel import replay_all
@@ -121,6 +125,7 @@ def detector_scores(
         "nab": {
             profile: nab_score(true, onsets, lengths, alarm_steps, profile, window) for profile in PROFILES
         },
+        "before_nan": before_nan(runs, [r.detection_step("lr_high") for r in replays]),
         "brier": brier_score(true, probabilities),
         "ece": expected_calibration_error(true, probabilities),
         "us_per_update": ratio(1e6 * sum(r.seconds for r in replays), sum(r.n_updates for r in replays)),
@@ -177,6 +182,9 @@ def format_report(result: dict) -> str:
         lines += [
             f"  macro-F1 {s['macro_f1']:.3f}   false alarm rate {s['false_alarm_rate']:.3f}   median delay {delay}",
             f"  {_extras(s)}",
+            *([f"  lr_high before the first NaN/inf: {s['before_nan']['flagged_before']} of {s['before_nan']['runs']} "
+               f"runs, median lead {s['before_nan']['median_lead']:g} steps"]
+              if s.get("before_nan", {}).get("flagged_before") else []),
             *(["  macro-F1 per held-out family: " + ", ".join(f"{f['family']} {f['macro_f1']:.3f}" for f in s["folds"])]
               if s.get("folds") else []),
             "  confusion (rows: true, columns: predicted)",

@@ -113,3 +113,16 @@ def test_perfect_predictions_score_one(true):
     s = scores(true, true)
     assert s["macro_f1"] == 1.0 and s["false_alarm_rate"] == 0.0
     assert confusion(true, true)["healthy"]["healthy"] == true.count("healthy")
+
+
+def test_before_nan_counts_only_warnings_strictly_before_the_first_non_finite_loss():
+    from curvebench.benchmark.foresight import before_nan
+    from curvebench.run import Run
+
+    nan = float("nan")
+    blow_up = Run.from_columns([0, 10, 20, 30], train_loss=[1.0, 3.0, 30.0, nan], label="lr_high")
+    finite = Run.from_columns([0, 10], train_loss=[1.0, 9.0], label="lr_high")
+    healthy_with_nan = Run.from_columns([0, 10], train_loss=[1.0, nan], label="healthy")
+    out = before_nan([blow_up, blow_up, blow_up, finite, healthy_with_nan], [10, 30, None, 0, 0])
+    assert out == {"runs": 3, "flagged_before": 1, "share": 1 / 3, "median_lead": 20.0}
+    assert before_nan([finite], [0]) == {"runs": 0, "flagged_before": 0, "share": None, "median_lead": None}
