@@ -1,40 +1,13 @@
-"""DeepFDDetector: the shared battery, DeepFD's eight statistics, streaming = offline, the shipped forest."""
+"""DeepFDDetector (the shared battery runs in test_battery.py): DeepFD's eight statistics, streaming = offline, the shipped forest."""
 
-import importlib.util
-from pathlib import Path
 
 import numpy as np
-import pytest
 from scipy import stats
 
-from curvebench.detectors import available_detectors, register
 from curvebench.detectors.base import iter_steps
 from curvebench.detectors.deepfd import FEATURE_NAMES, DeepFDDetector, summary_statistics
 from curvebench.run import LABELS
 from curvebench.simulator import simulate_many
-
-if "deepfd" not in available_detectors():
-    register("deepfd", DeepFDDetector)
-
-
-def _battery():
-    path = Path(__file__).with_name("test_battery.py")
-    spec = importlib.util.spec_from_file_location("battery_for_deepfd", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BATTERY = _battery()
-
-
-@pytest.mark.parametrize("check", [
-    "test_any_run_gives_a_valid_verdict_equal_to_the_streamed_one", "test_an_empty_or_one_point_run_is_insufficient",
-    "test_same_run_twice_gives_the_same_verdict", "test_a_long_run_streams_without_error",
-])
-def test_passes_the_shared_battery(check):
-    getattr(BATTERY, check)(name="deepfd")
-
 
 def test_the_eight_statistics_are_deepfds():
     values = np.random.default_rng(0).lognormal(size=50)

@@ -1,43 +1,17 @@
-"""FeaturesDetector: the shared battery, scale-free features, streaming = offline, saving without pickle, training."""
+"""FeaturesDetector (the shared battery runs in test_battery.py): scale-free features, streaming = offline, saving without pickle, training."""
 
-import importlib.util
 import io
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from curvebench.detectors import available_detectors, register
 from curvebench.detectors.base import iter_steps
 from curvebench.detectors.curve_features import FEATURE_NAMES, curve_features
 from curvebench.detectors.features import FeaturesDetector
 from curvebench.detectors.learned import core_series
 from curvebench.run import INSUFFICIENT_DATA, LABELS, Run, RunSet
 from curvebench.simulator import simulate_many
-
-if "features" not in available_detectors():
-    register("features", FeaturesDetector)
-
-
-def _battery():
-    path = Path(__file__).with_name("test_battery.py")
-    spec = importlib.util.spec_from_file_location("battery_for_features", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BATTERY = _battery()
-
-
-@pytest.mark.parametrize("check", [
-    "test_any_run_gives_a_valid_verdict_equal_to_the_streamed_one", "test_an_empty_or_one_point_run_is_insufficient",
-    "test_same_run_twice_gives_the_same_verdict", "test_a_long_run_streams_without_error",
-])
-def test_passes_the_shared_battery(check):
-    getattr(BATTERY, check)(name="features")
-
 
 @pytest.fixture(scope="module")
 def sim_runs() -> RunSet:
