@@ -25,18 +25,11 @@ def _noisy_healthy_run() -> Run:
 
 @pytest.mark.benchmark(group="detector-update")
 @pytest.mark.parametrize("name", available_detectors())
-def test_update_cost(benchmark, name):
+def test_update_cost(benchmark, stream_through, name):
     stream = list(iter_steps(_noisy_healthy_run()))
     detector = get_detector(name)
 
-    def replay():
-        detector.reset()
-        last = None
-        for step, metrics in stream:
-            last = detector.update(step, **metrics) or last
-        return last
-
-    verdict = benchmark.pedantic(replay, rounds=3, iterations=1)
+    verdict = benchmark.pedantic(stream_through(detector, stream), rounds=3, iterations=1)
     assert verdict is not None
     benchmark.extra_info["us_per_update"] = round(benchmark.stats.stats.min / STEPS * 1e6, 2)
     benchmark.extra_info["verdict"] = verdict.label

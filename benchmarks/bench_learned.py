@@ -35,18 +35,11 @@ def _run(steps: int, seed: int) -> Run:
 @pytest.mark.benchmark(group="learned-update")
 @pytest.mark.parametrize("steps", [1_000, 10_000])
 @pytest.mark.parametrize("name", LEARNED)
-def test_update_cost(benchmark, name, steps):
+def test_update_cost(benchmark, stream_through, name, steps):
     stream = list(iter_steps(_run(steps, 0)))
     detector = get_detector(name)
 
-    def replay():
-        detector.reset()
-        last = None
-        for step, metrics in stream:
-            last = detector.update(step, **metrics) or last
-        return last
-
-    verdict = benchmark.pedantic(replay, rounds=3, iterations=1, warmup_rounds=1)
+    verdict = benchmark.pedantic(stream_through(detector, stream), rounds=3, iterations=1, warmup_rounds=1)
     assert verdict is not None
     benchmark.extra_info["us_per_update"] = round(benchmark.stats.stats.min / steps * 1e6, 2)
 
