@@ -132,10 +132,11 @@ class CallbackDetector(Detector):
 
     def update(self, step: int, **metrics: float) -> Diagnosis:
         """Take one logged step; return the verdict so far."""
-        if not self._takes(step) and self._diagnosis is not None:
+        takes = self._takes(step)
+        if not takes and self._diagnosis is not None:
             return self._diagnosis
         val_seen = self._logs.val_seen
-        point, epoch = self._logs.push(step, metrics) if self._takes(step) else (None, None)
+        point, epoch = self._logs.push(step, metrics) if takes else (None, None)
         changed = self._observe(step, metrics, point, epoch) | (val_seen != self._logs.val_seen)
         if changed or self._diagnosis is None:
             self._diagnosis = self._verdict()
