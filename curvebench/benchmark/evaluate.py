@@ -184,7 +184,7 @@ def format_report(result: dict) -> str:
             f"  {_extras(s)}",
             *([f"  lr_high before the first NaN/inf: {s['before_nan']['flagged_before']} of {s['before_nan']['runs']} "
                f"runs, median lead {s['before_nan']['median_lead']:g} steps"]
-              if s.get("before_nan", {}).get("flagged_before") else []),
+              if s["before_nan"]["flagged_before"] else []),
             *(["  macro-F1 per held-out family: " + ", ".join(f"{f['family']} {f['macro_f1']:.3f}" for f in s["folds"])]
               if s.get("folds") else []),
             "  confusion (rows: true, columns: predicted)",
