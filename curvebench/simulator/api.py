@@ -65,6 +65,8 @@ def _simulate(labels, seeds, *, steps, modes, severity, overrides) -> list[Run]:
     if severity is not None and not 0.0 <= float(severity) <= 1.0:
         raise ValueError(f"severity must be between 0 and 1, got {severity}")
     choices = {label: scenarios_for(label) for label in set(labels)}
+    cumulative = {label: np.cumsum([s.weight for s in scenarios]) for label, scenarios in choices.items()}
+    thresholds = {label: weights / weights[-1] for label, weights in cumulative.items()}
     rngs = [np.random.Generator(np.random.PCG64(s)) for s in seeds]
     picked = []
     for i, (label, rng) in enumerate(zip(labels, rngs)):
@@ -75,8 +77,7 @@ def _simulate(labels, seeds, *, steps, modes, severity, overrides) -> list[Run]:
                 raise ValueError(f"mode {modes[i]!r} is not a mode of label {label!r}")
             picked.append(scenario.mode)
         else:
-            weights = np.cumsum([s.weight for s in choices[label]])
-            picked.append(choices[label][int(np.searchsorted(weights / weights[-1], u, side="right"))].mode)
+            picked.append(choices[label][int(np.searchsorted(thresholds[label], u, side="right"))].mode)
     runs: list[Run | None] = [None] * len(labels)
     attempts = np.zeros(len(labels), dtype=np.int64)
     pending = list(range(len(labels)))

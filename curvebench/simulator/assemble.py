@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from curvebench.simulator.curves import gradient_flow_curve, mode_weights, sum_columns
 from curvebench.simulator.dynamics import ModelParams
@@ -66,9 +67,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
         list(k["schedule"]), steps, warmup=k["warmup"], final=k["final"], gamma=k["gamma"],
         milestone1=k["milestone1"], milestone2=k["milestone2"], cycle_rise=k["cycle_rise"], decay=k["decay"],
     )
-    valid = np.arange(shape.shape[1])[None, :] < steps[:, None]
-    rows = np.arange(n)
-    effective = np.cumsum(np.where(valid, shape, 0.0), axis=1)[rows, steps - 1]
+    effective = _effective(shape, steps)
     learnable = k["chance_loss"] - k["floor_loss"]
     times = np.exp(np.linspace(0.0, 1.0, SIGNAL_MODES)[None, :] * np.log(k["slow_time"] / k["fast_time"])[:, None])
     times = k["fast_time"][:, None] * times * effective[:, None]
@@ -106,8 +105,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     delta = -e0[:, -MEMORIZATION_MODES:] if use_mem else np.zeros((n, 0))
 
     noise = _noise(h, e0, healthy_stability, k["noise_floor"] * learnable)
-    cumulative = np.cumsum(np.where(valid, eta, 0.0), axis=1)
-    tau = cumulative[:, -1]
+    tau = _tau(eta, steps)
 
     params = ModelParams.quadratic(h=h, e0=e0, noise=np.zeros(n), floor=k["floor_loss"])
     params.noise = noise
@@ -120,8 +118,8 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     params.link_power = k["link_power"]
     params.overflow = k["overflow"] * k["chance_loss"]
     if mode in ("lr_high/divergence", "lr_high/nan"):
-        _seed_instability(params, k, eta, valid)
-    _sharp_direction(params, k, mode, stability, cumulative, tau)
+        _seed_instability(params, k, eta)
+    _sharp_direction(params, k, mode, stability, eta, tau)
     params.gated = k["gated"]
     params.gate_share = np.zeros_like(h)
     params.gate_share[:, 1:SIGNAL_MODES + 1] = _gate_share(weights, k["gated"])
@@ -142,6 +140,38 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     return Model(params, eta, lr)
 
 
+def _valid(matrix: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Which entries of a ``(runs, padded steps)`` matrix are within each run's own steps."""
+    return np.arange(matrix.shape[1])[None, :] < steps[:, None]
+
+
+def _effective(shape: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Each run's effective length: its schedule summed over its own steps, in step order."""
+    out = np.empty(len(steps))
+    _sum_rows(shape, np.asarray(steps, dtype=np.int64), 0, out)
+    return out
+
+
+def _tau(eta: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Each run's summed learning rate over its own steps, in step order (padding adds zeros)."""
+    out = np.empty(len(steps))
+    _sum_rows(eta, np.asarray(steps, dtype=np.int64), eta.shape[1], out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _sum_rows(matrix, steps, width, out):
+    """``out[r]``: ``matrix[r, 0] + matrix[r, 1] + ...`` over the run's own steps, plus ``0.0`` if the row is
+    padded to ``width`` (so a ``-0.0`` sum turns ``0.0``): the rounding of ``np.cumsum``'s last entry."""
+    for r in range(matrix.shape[0]):
+        total = matrix[r, 0]
+        for t in range(1, steps[r]):
+            total += matrix[r, t]
+        if steps[r] < width:
+            total += 0.0
+        out[r] = total
+
+
 def _noise(h, e0, stability, floor_energy) -> np.ndarray:
     """Per-mode noise ``n h_k`` (the NQM's gradient covariance ~ curvature) giving a noise floor of
     ``floor_energy`` at the healthy peak learning rate. No signal mode gets a floor above 90% of its
@@ -150,13 +180,36 @@ def _noise(h, e0, stability, floor_energy) -> np.ndarray:
     response[:, SIGNAL_MODES + 1:] = 0.0
     cap = 0.9 * 0.5 * h * e0 * e0
     cap[:, 0] = np.inf
-    low, high = np.zeros(len(h)), floor_energy / np.maximum(response[:, 0], 1e-300)
-    for _ in range(60):
-        mid = 0.5 * (low + high)
-        short = sum_columns(np.minimum(mid[:, None] * response, cap).T) < floor_energy
-        low, high = np.where(short, mid, low), np.where(short, high, mid)
+    high = floor_energy / np.maximum(response[:, 0], 1e-300)
+    _bisect_noise(response, cap, np.asarray(floor_energy, dtype=np.float64), high)
     per_mode = np.minimum(high[:, None] * response, cap)
     return np.where(response > 0, per_mode / np.where(response > 0, response, 1.0), 0.0) * h
+
+
+@njit(cache=True, nogil=True)
+def _bisect_noise(response, cap, floor_energy, high):
+    """Bisect each run's noise scale ``m`` in ``[0, high]`` (60 halvings; ``high`` is overwritten with the upper
+    end) until ``sum_k min(m * response_k, cap_k)``, summed in mode order, reaches ``floor_energy``."""
+    for r in range(response.shape[0]):
+        low, up = 0.0, high[r]
+        for _ in range(60):
+            mid = 0.5 * (low + up)
+            total = _smaller(mid * response[r, 0], cap[r, 0])
+            for k in range(1, response.shape[1]):
+                total += _smaller(mid * response[r, k], cap[r, k])
+            if total < floor_energy[r]:
+                low = mid
+            else:
+                up = mid
+        high[r] = up
+
+
+@njit(cache=True, nogil=True)
+def _smaller(a, b):
+    """``np.minimum(a, b)`` of two floats: NaN if either is NaN."""
+    if np.isnan(a) or np.isnan(b):
+        return np.nan
+    return a if a <= b else b
 
 
 def _slowdown(weights, times, effective, learned) -> np.ndarray:
@@ -191,8 +244,9 @@ def _unstable_stability(k: Knobs, learnable, mode) -> np.ndarray:
     return 1.0 + np.exp(0.5 * growth)
 
 
-def _seed_instability(params: ModelParams, k: Knobs, eta, valid) -> None:
+def _seed_instability(params: ModelParams, k: Knobs, eta) -> None:
     """Mode-0 noise small enough that its geometric growth reaches the onset margin at ``climb_from``."""
+    valid = _valid(eta, k["steps"])
     start = np.round(k.pop("climb_from")).astype(np.int64)
     growth_log = np.where(valid & (eta > 2.0), 2.0 * np.log(np.abs(1.0 - eta)), 0.0)
     cols = np.arange(eta.shape[1])[None, :]
@@ -208,7 +262,7 @@ def _seed_instability(params: ModelParams, k: Knobs, eta, valid) -> None:
     k["init_excess"] = np.zeros(k.n_runs)
 
 
-def _sharp_direction(params: ModelParams, k: Knobs, mode, stability, cumulative, tau) -> None:
+def _sharp_direction(params: ModelParams, k: Knobs, mode, stability, eta, tau) -> None:
     on = k["sharp_scale"] > 0
     sharp_eos = 2.0 / stability
     level = k["floor_loss"] + 0.2 * (k["chance_loss"] - k["floor_loss"])
@@ -219,6 +273,7 @@ def _sharp_direction(params: ModelParams, k: Knobs, mode, stability, cumulative,
     params.sharpness_max = k["sharp_max"] / stability
     if mode in ("lr_high/oscillation", "lr_high/collapse"):
         onset_step = np.clip(np.round(k["onset_at"] * k["steps"]).astype(np.int64), 1, k["steps"] - 1)
+        cumulative = np.cumsum(np.where(_valid(eta, k["steps"]), eta, 0.0), axis=1)
         tau_on = cumulative[np.arange(len(tau)), onset_step - 1]
         ratio = (k["sharp_max"] - k["sharp_start"]) / (k["sharp_max"] - 2.0)
         k["sharpening"] = np.log(ratio) * tau / tau_on

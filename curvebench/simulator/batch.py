@@ -221,15 +221,15 @@ def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, ons
         n = min(n, int(np.argmax(~np.isfinite(train))) + 1 + int(stop))
         train = train[:n]
     train_steps = train_steps[:n]
-    channels = {"train_loss": Channel(train_steps, train)}
+    channels = {"train_loss": Channel.trusted(train_steps, train)}
     if knobs["has_val"]:
         keep = int(np.searchsorted(val_steps, train_steps[-1], side="right"))
         if keep:
-            channels["val_loss"] = Channel(val_steps[:keep], seen.val[j, :keep])
+            channels["val_loss"] = Channel.trusted(val_steps[:keep], seen.val[j, :keep])
     if knobs["has_grad_norm"]:
-        channels["grad_norm"] = Channel(train_steps, seen.grad_norm[j, :n])
+        channels["grad_norm"] = Channel.trusted(train_steps, seen.grad_norm[j, :n])
     if knobs["has_lr"]:
-        channels["lr"] = Channel(train_steps, seen.lr[j, :n])
+        channels["lr"] = Channel.trusted(train_steps, seen.lr[j, :n])
     label = mode.split("/")[0]
     key = "".join(f"-{k:05d}" for k in seed.spawn_key)
     meta = {"source": "simulated", "seed": int(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key],

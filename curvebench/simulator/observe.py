@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit
 
 from curvebench.simulator.noise import minibatch_noise, mixture_table
-from curvebench.simulator.parallel import blocks, over_runs
+from curvebench.simulator.parallel import over_runs
 from curvebench.simulator.wander import apply_wander
 
 
@@ -69,8 +69,9 @@ def plan(knobs) -> Plan:
     """The logging plan of every run in ``knobs`` (same-shaped step arrays are shared, not copied)."""
     cache: dict = {}
     train, val = [], []
-    for steps, every, reduce, ev, start in zip(knobs["steps"], knobs["log_every"], knobs["log_reduce"],
-                                                knobs["eval_every"], knobs["eval_at_start"]):
+    columns = (np.asarray(knobs[name]).tolist() for name in ("steps", "log_every", "log_reduce", "eval_every",
+                                                              "eval_at_start"))
+    for steps, every, reduce, ev, start in zip(*columns):
         key = ("t", int(steps), int(every), str(reduce))
         train.append(cache.setdefault(key, logged_steps(int(steps), int(every), str(reduce))))
         key = ("v", int(steps), int(ev), bool(start))
@@ -93,24 +94,20 @@ class Draws:
 
 def noise_draws(rngs: list, logging: Plan) -> Draws:
     """Each run draws, in this order, its train, grad and val normals, its uniforms and its wander normals,
-    into padded rows."""
+    into padded rows, on the calling thread alone (each fill hands the GIL back: a second thread drawing would
+    wait for it as often)."""
     n_train = [len(s) for s in logging.train_steps]
     n_val = [len(s) for s in logging.val_steps]
     runs, width, val_width = len(rngs), max(n_train), max(n_val)
     draws = Draws(np.empty((runs, width)), np.empty((runs, width)), np.empty((runs, val_width)),
                   np.empty((runs, width)), np.empty((runs, width)))
-
-    def draw(first: int, stride: int, block: int) -> None:
-        for rows in blocks(first, stride, block, runs):
-            for i in rows:
-                rng, m, v = rngs[i], n_train[i], n_val[i]
-                rng.standard_normal(out=draws.train[i, :m])
-                rng.standard_normal(out=draws.grad[i, :m])
-                rng.standard_normal(out=draws.val[i, :v])
-                rng.random(out=draws.uniform[i, :m])
-                rng.standard_normal(out=draws.wander[i, :m])
-
-    over_runs(draw, runs)
+    for rng, train, grad, val, uniform, wander, m, v in zip(rngs, draws.train, draws.grad, draws.val, draws.uniform,
+                                                             draws.wander, n_train, n_val):
+        rng.standard_normal(out=train[:m])
+        rng.standard_normal(out=grad[:m])
+        rng.standard_normal(out=val[:v])
+        rng.random(out=uniform[:m])
+        rng.standard_normal(out=wander[:m])
     return draws
 
 
@@ -145,7 +142,8 @@ def observe(traj, lr: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observe
                                      seen.grad_norm, seen.lr), runs)
     expected = seen.noiseless_train
     if np.any(knobs["wander"] > 0):
-        expected = expected.copy()
+        expected = seen.train  # the wandered loss is made in ``train``, which the minibatch noise then overwrites
+        np.copyto(expected, seen.noiseless_train)
         apply_wander(expected, sigma, draws.wander, train_steps, n_train, np.asarray(knobs["wander"], np.float64),
                      np.asarray(knobs["wander_steps"], np.float64), seen.val, val_steps, n_val)
     minibatch_noise(expected, sigma, draws.train, draws.uniform, mixture_table(knobs["noise_shape"], knobs),
@@ -154,11 +152,15 @@ def observe(traj, lr: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observe
 
 
 def _pad(arrays: list) -> tuple[np.ndarray, np.ndarray]:
-    """``(runs, longest)`` steps (undefined past each run's own) and each run's count."""
+    """``(runs, longest)`` steps (undefined past each run's own) and each run's count; runs that share one
+    step array (:func:`plan`) are filled together."""
     counts = np.array([len(a) for a in arrays], dtype=np.int64)
     out = np.empty((len(arrays), int(counts.max())), dtype=np.int64)
+    shared: dict = {}
     for i, a in enumerate(arrays):
-        out[i, : len(a)] = a
+        shared.setdefault(id(a), (a, []))[1].append(i)
+    for a, rows in shared.values():
+        out[rows, : len(a)] = a
     return out, counts
 
 

@@ -28,6 +28,7 @@ below ``MOST`` times the chance level.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from curvebench.simulator.assemble import MEMORIZATION_MODES
 
@@ -61,26 +62,53 @@ def calibrate(traj, model, knobs, val_steps: list, rows: slice) -> None:
     val_gain = validation_gain(remaining(model.eta[rows], h_mem))
     learnable = knobs["chance_loss"][rows] - knobs["floor_loss"][rows]
     old = knobs["memorization"][rows] * learnable
-    new = old.copy()
-    target = target_rise(knobs)[rows]
+    new = np.empty_like(old)
+    counts = np.array([len(steps) for steps in val_steps[rows]], dtype=np.int64)
+    evaluated = np.zeros((len(counts), int(counts.max(initial=0))), dtype=np.int64)
     for i, steps in enumerate(val_steps[rows]):
-        r = rows.start + i
-        base = traj.val[steps, r] - old[i] * val_gain[i, steps]
-        new[i] = _solve(base, val_gain[i, steps], target[i], MOST * knobs["chance_loss"][r])
+        evaluated[i, : len(steps)] = steps
+    _solve_runs(traj.val[:, rows], val_gain, old, target_rise(knobs)[rows], MOST * knobs["chance_loss"][rows],
+                evaluated, counts, new)
     traj.val[:, rows] += (new - old)[None, :] * val_gain.T
     knobs["val_memorization"][rows] = new / learnable
 
 
-def _solve(base: np.ndarray, gain: np.ndarray, target: float, most: float) -> float:
-    def rise(m):
-        val = base + m * gain
-        best = val.min()
-        return (val[-1] - best) / best
+@njit(cache=True, nogil=True, error_model="numpy")
+def _solve_runs(val, gain, old, target, most, evaluated, counts, new):
+    """``new[i]``: run ``i``'s validation memorization, from its loss ``val[:, i]`` made with ``old[i]``."""
+    for i in range(len(old)):
+        n = counts[i]
+        base, slope = np.empty(n), np.empty(n)
+        for j in range(n):
+            s = evaluated[i, j]
+            slope[j] = gain[i, s]
+            base[j] = np.float64(val[s, i]) - old[i] * gain[i, s]
+        new[i] = _solve(base, slope, target[i], most[i])
 
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _solve(base, gain, target, most):
+    """Bisection on the memorization ``m`` whose rise ``(val[-1] - min(val)) / min(val)`` is ``target``."""
     low, high = 0.0, most
-    if rise(high) < target:
+    if _rise(base, gain, high) < target:
         return high
     for _ in range(50):
         mid = 0.5 * (low + high)
-        low, high = (low, mid) if rise(mid) >= target else (mid, high)
+        if _rise(base, gain, mid) >= target:
+            high = mid
+        else:
+            low = mid
     return high
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _rise(base, gain, m):
+    """The relative rise of ``base + m * gain`` from its minimum to its end (NaN if any value is NaN)."""
+    best = np.inf
+    for j in range(len(base)):
+        value = base[j] + m * gain[j]
+        if np.isnan(value):
+            return np.nan
+        best = min(best, value)
+    last = base[-1] + m * gain[-1]
+    return (last - best) / best

@@ -1,7 +1,6 @@
 """Share the runs of a batch between threads, in interleaved blocks of :data:`BLOCK` runs.
 
-The compiled kernels release the GIL, and NumPy's generators release it while they fill an
-array, so the threads run at the same time. Every run is computed by one thread, alone, so
+The compiled kernels release the GIL, so the threads run at the same time. Every run is computed by one thread, alone, so
 the result does not depend on the number of threads. Kernels get the block size as an
 argument: numba's cache would freeze a constant imported from another module.
 
@@ -9,8 +8,6 @@ argument: numba's cache would freeze a constant imported from another module.
 >>> over_runs(lambda first, stride, block: calls.append((first, stride, block)), 10)
 >>> calls
 [(0, 1, 64)]
->>> list(blocks(1, 2, 64, 200))
-[range(64, 128), range(192, 200)]
 >>> in_background(sum, [1, 2]).result()
 3
 """
@@ -37,12 +34,6 @@ def over_runs(work: Callable[[int, int, int], object], runs: int) -> None:
         work(0, 1, BLOCK)
         return
     list(_executor("simulator", THREADS).map(lambda first: work(first, threads, BLOCK), range(threads)))
-
-
-def blocks(first: int, stride: int, block: int, runs: int):
-    """The row ranges of blocks ``first, first + stride, ...`` (for work done in Python)."""
-    for start in range(first * block, runs, stride * block):
-        yield range(start, min(start + block, runs))
 
 
 def in_background(function: Callable, *args) -> Future:

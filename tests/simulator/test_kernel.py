@@ -3,7 +3,10 @@
 import numpy as np
 
 from curvebench.simulator import parallel, simulate_many
+from curvebench.simulator.assemble import _bisect_noise, _sum_rows
+from curvebench.simulator.curves import sum_columns
 from curvebench.simulator.dynamics import ModelParams, integrate
+from curvebench.simulator.overfit import _rise
 
 
 def test_plain_quadratic_model_follows_the_second_moment_recurrence():
@@ -33,3 +36,28 @@ def test_threads_change_no_bit(monkeypatch):
     threaded = simulate_many(3 * parallel.BLOCK, seed=4, steps=100)
     monkeypatch.setattr(parallel, "THREADS", 1)
     assert simulate_many(3 * parallel.BLOCK, seed=4, steps=100) == threaded
+
+
+def test_compiled_bisections_and_sums_round_like_the_numpy_code_they_replace():
+    rng = np.random.default_rng(0)
+    matrix, steps = rng.random((5, 40)), np.array([40, 3, 17, 2, 39])
+    out = np.empty(5)
+    _sum_rows(matrix, steps, 40, out)
+    valid = np.arange(40)[None, :] < steps[:, None]
+    assert np.array_equal(out, np.cumsum(np.where(valid, matrix, 0.0), axis=1)[:, -1])
+
+    response, cap, floor = rng.random((5, 8)), rng.random((5, 8)), rng.random(5)
+    cap[1, 3] = np.nan
+    low, high = np.zeros(5), floor / response[:, 0]
+    expected = high.copy()
+    for _ in range(60):
+        mid = 0.5 * (low + expected)
+        short = sum_columns(np.minimum(mid[:, None] * response, cap).T) < floor
+        low, expected = np.where(short, mid, low), np.where(short, expected, mid)
+    _bisect_noise(response, cap, floor, high)
+    assert np.array_equal(high, expected)
+
+    base, gain = 1.0 + rng.random(30), np.linspace(0.0, 0.5, 30)
+    m = 0.37
+    val = base + m * gain
+    assert _rise(base, gain, m) == (val[-1] - val.min()) / val.min()
