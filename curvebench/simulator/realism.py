@@ -6,8 +6,10 @@ simulated runs of one label, and report its cross-validated ROC AUC. 0.5 means t
 indistinguishable on these features; the simulator's goal is AUC <= 0.65 for every label.
 
 Simulated runs copy what each real run shows about its bookkeeping and task (length, logging,
-channels, loss scale, noise level; :func:`observed_knobs`), so the test compares the shapes and
-dynamics the simulator is responsible for.
+channels, learning-rate schedule, loss scale, noise level; :func:`observed_knobs`), so the test
+compares the shapes and dynamics the simulator is responsible for. A real corpus has few task
+families, each run many times; shuffled folds let the classifier learn each family's look, so the
+report also scores it on whole families held out (``auc_across_families``).
 
 >>> from curvebench.run import Run
 >>> real = Run.from_columns(list(range(0, 200, 2)), train_loss=list(np.linspace(2.3, 0.5, 100)), label="healthy")
@@ -74,10 +76,15 @@ def _smooth(values: np.ndarray, window: int = 9) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
 
 
-def two_sample_auc(real: RunSet, simulated: RunSet, *, folds: int = 5, seed: int = 0) -> float:
-    """Cross-validated ROC AUC of a classifier telling ``real`` from ``simulated`` runs."""
+def two_sample_auc(real: RunSet, simulated: RunSet, *, folds: int = 5, seed: int = 0,
+                   groups: list | None = None) -> float:
+    """Cross-validated ROC AUC of a classifier telling ``real`` from ``simulated`` runs.
+
+    With ``groups`` (one key per real run, e.g. its task family; simulated run ``i`` shares real run
+    ``i``'s key) the folds hold out whole groups, so the classifier is scored on families it never saw.
+    """
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
     from sklearn.metrics import roc_auc_score
 
     x = np.array([curve_features(run) for run in list(real) + list(simulated)])
@@ -85,10 +92,14 @@ def two_sample_auc(real: RunSet, simulated: RunSet, *, folds: int = 5, seed: int
     informative = [j for j in range(x.shape[1]) if len(np.unique(x[np.isfinite(x[:, j]), j])) > 1]
     x = x[:, informative] if informative else np.zeros((len(x), 1))
     y = np.array([1] * len(real) + [0] * len(simulated))
-    folds = min(folds, len(real), len(simulated))
     model = HistGradientBoostingClassifier(max_iter=100, max_depth=3, random_state=seed)
-    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    scores = cross_val_predict(model, x, y, cv=split, method="predict_proba")[:, 1]
+    if groups is None:
+        folds = min(folds, len(real), len(simulated))
+        split, keys = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed), None
+    else:
+        keys = list(groups) + list(groups)[: len(simulated)]
+        split = GroupKFold(n_splits=min(folds, len(set(keys))))
+    scores = cross_val_predict(model, x, y, cv=split, groups=keys, method="predict_proba")[:, 1]
     return float(roc_auc_score(y, scores))
 
 
@@ -102,7 +113,8 @@ def matched_simulation(real: RunSet, label: str, *, seed: int = 0) -> RunSet:
 
 
 def observed_knobs(run: Run) -> dict:
-    """Knobs a real run reveals: length, logging and evaluation interval, channels, the chance level
+    """Knobs a real run reveals: length, logging and evaluation interval, channels, its learning-rate
+    schedule (:func:`observed_schedule`), the chance level
     (its first loss taken as ``ln C``) and its per-step noise level. The noise level is measured as
     observed, dead units included, so the simulated run does not quiet it a second time as its units die
     (``dead_noise = 1``)."""
@@ -114,6 +126,8 @@ def observed_knobs(run: Run) -> dict:
     if run.has("val_loss"):
         val_steps = run.channel("val_loss").steps
         knobs["eval_every"] = max(int(np.median(np.diff(val_steps))), 1) if val_steps.size > 1 else every
+    if run.has("lr"):
+        knobs.update(observed_schedule(run.channel("lr").values, knobs["steps"]))
     ok = values[np.isfinite(values)]
     if ok.size and ok[0] > 0.3:
         classes = int(np.clip(round(float(np.exp(ok[0]))), 2, 60000))
@@ -125,8 +139,46 @@ def observed_knobs(run: Run) -> dict:
     return knobs
 
 
+def observed_schedule(lr: np.ndarray, steps: int) -> dict:
+    """The schedule knobs a logged learning rate shows: a warmup, then constant, two steps, or a linear or
+    cosine decay to ``final`` (``{}`` when the learning rate is missing or does not fit one of those).
+
+    >>> observed_schedule(np.r_[np.linspace(0.1, 1, 10), np.ones(90)], 100)
+    {'warmup': 0.1, 'schedule': 'constant'}
+    >>> observed_schedule(0.5 * (1 + np.cos(np.pi * np.linspace(0, 1, 100))), 100)["schedule"]
+    'cosine'
+    """
+    lr = np.asarray(lr, dtype=np.float64)
+    lr = lr[np.isfinite(lr)]
+    if lr.size < 4 or lr.max() <= 0:
+        return {}
+    rel = lr / lr.max()
+    peak = int(np.argmax(rel >= 0.999))
+    knobs = {"warmup": round((peak + 1) / lr.size, 4) if rel[0] < 0.99 else 0.0}
+    after = rel[peak:]
+    if after.min() >= 0.99:
+        return {**knobs, "schedule": "constant"}
+    levels = np.unique(np.round(after, 6))
+    if len(levels) == 3:
+        changes = peak + np.flatnonzero(np.diff(np.round(after, 6)) != 0) + 1
+        return {**knobs, "schedule": "step", "gamma": float(levels[1] / levels[2]),
+                "milestone1": float(changes[0] / lr.size), "milestone2": float(changes[-1] / lr.size)}
+    final = float(after[-1])
+    quarter = after[len(after) // 4]
+    linear, cosine = 1 - 0.25 * (1 - final), final + (1 - final) * 0.5 * (1 + np.cos(np.pi / 4))
+    kind = "linear" if abs(quarter - linear) < abs(quarter - cosine) else "cosine"
+    return {**knobs, "schedule": kind, "final": final}
+
+
 def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[str, dict]:
-    """Per label with at least ``min_runs`` real runs: ``{"auc", "real", "simulated", "goal_met"}``."""
+    """Per label with at least ``min_runs`` real runs: ``{"auc", "auc_across_families", "families", "real",
+    "simulated", "goal_met"}``.
+
+    ``auc`` is the test above (shuffled folds: the classifier may learn the look of each task family of
+    the real corpus). ``auc_across_families`` holds out whole task families (``meta["task"]``) instead: does
+    what tells simulated runs apart hold on tasks the classifier never saw? It is ``None`` when fewer than
+    three families have runs of the label.
+    """
     report = {}
     for label in sorted(set(real.labels)):
         ours = real.filter(lambda run, label=label: run.label == label)
@@ -134,5 +186,9 @@ def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[s
             continue
         simulated = matched_simulation(ours, label, seed=seed)
         auc = two_sample_auc(ours, simulated, seed=seed)
-        report[label] = {"auc": auc, "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL}
+        families = [run.meta.get("task") for run in ours]
+        grouped = (two_sample_auc(ours, simulated, seed=seed, groups=families)
+                   if None not in families and len(set(families)) >= 3 else None)
+        report[label] = {"auc": auc, "auc_across_families": grouped, "families": len(set(families) - {None}),
+                         "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL}
     return report

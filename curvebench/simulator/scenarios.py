@@ -29,18 +29,22 @@ SEVERITY = {
     "lr_high/oscillation": "scale of the sharp direction's loss, so of the zig-zag amplitude",
     "lr_high/spikes": "spike height and the capacity each spike costs (the upward trend)",
     "lr_high/collapse": "how early and how completely the network dies",
-    "lr_low/slow": "fraction of the learnable loss learned by the end: 35% (0) to 2% (1)",
+    "lr_low/slow": "fraction of the learnable loss learned by the end: 40% (0) to 4% (1)",
     "overfit/memorization": "validation rise after its minimum: 5% (0) to 80% (1) of the minimum",
-    "plateau/early": "plateau height above the floor: 12% (0) to 80% (1) of the learnable loss",
+    "plateau/early": "plateau height above the floor: 30% (0) to 95% (1) of the learnable loss",
     "plateau/stuck": "share of the learnable loss behind the saddle: 97% (0) to 100% (1)",
 }
 """What ``severity`` sets, per pathological mode."""
 
 
-MODE_WEIGHTS = {"healthy/smooth": 2.0, "lr_high/collapse": 3.0, "lr_high/oscillation": 0.5, "lr_high/spikes": 0.5}
+MODE_WEIGHTS = {"healthy/smooth": 2.0, "healthy/eos": 0.5, "healthy/catapult": 0.5,
+                "lr_high/collapse": 4.0, "lr_high/nan": 2.0, "lr_high/divergence": 0.5,
+                "lr_high/oscillation": 0.5, "lr_high/spikes": 0.5}
 """Relative frequency of modes within their label (1 unless listed). A too-high learning rate most
-often shows as an early blow-up that leaves a broken network near the chance level (with Adam;
-REAL-CURVES.md, the TaskSet sweeps and the recorded corpus), rarely as a clean growing zig-zag."""
+often shows as an early blow-up that leaves a broken network near the chance level (with Adam), or as
+NaN (25-37% of TaskSet runs at LR > 0.1); rarely as a steady climb or a clean growing zig-zag
+(REAL-CURVES.md, the TaskSet sweeps and the recorded corpus). Edge-of-stability wiggles and catapults
+are the odd healthy runs, not the common ones."""
 
 
 @dataclass(frozen=True)
@@ -152,14 +156,18 @@ def problem(d: Draw, steps=None) -> Knobs:
     k["noise_floor"] = d.log_uniform(0.005, 0.06)
     k["batch_size"] = np.round(2 ** d.uniform(3, 12)).astype(np.int64)
     k["loss_noise"] = d.log_uniform(0.004, 0.06)
-    k["noise_shape"] = d.choice({"skewed": 0.45, "gaussian": 0.35, "symmetric": 0.2})
+    k["noise_shape"] = d.choice({"skewed": 0.45, "gaussian": 0.45, "symmetric": 0.1})
     k["jump_prob"] = 0.045 * d.log_uniform(0.1, 1.6)
     k["jump_alpha"] = d.uniform(2.4, 3.4)
     k["jump_min"] = d.uniform(2.4, 3.2)
     k["noise_power"] = np.where(d.chance(0.7), 1.0, d.uniform(0.5, 1.5))
     k["grad_noise"] = d.log_uniform(0.02, 0.15)
+    k["grad_coupling"] = np.where(d.chance(0.6), d.uniform(0.0, 0.6), 0.0)
+    k["burst_step"] = np.zeros(n)
+    k["burst_height"] = np.zeros(n)
+    k["burst_decay"] = np.ones(n)
     k["noise_scaling"] = np.where(d.chance(0.3), 0.0, d.uniform(0.5, 1.0))
-    k["val_noise"] = np.where(d.chance(0.5), 0.0, d.log_uniform(0.0005, 0.01))
+    k["val_noise"] = np.where(d.chance(0.2), 0.0, d.log_uniform(0.001, 0.02))
     k["wander"] = np.zeros(n)
     k["wander_steps"] = d.log_uniform(1.0, 20.0)
     k["dead_noise"] = d.log_uniform(0.003, 0.1)
@@ -278,10 +286,10 @@ def _lr_high_divergence(d: Draw, k: Knobs, s: np.ndarray) -> None:
 
 def _lr_high_nan(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
-    k["onset_at"] = np.where(d.chance(0.4), d.log_uniform(0.003, 0.02), d.uniform(0.1, 0.9))
+    k["onset_at"] = np.where(d.chance(0.6), d.log_uniform(0.003, 0.02), d.uniform(0.1, 0.9))
     k["warning"] = _blend(0.5, 0.01, s)
     k["overflow"] = d.log_uniform(30.0, 1e8)
-    k["stop_after_nan"] = np.where(d.chance(0.5), np.floor(d.uniform(1.0, 30.0)), np.inf)
+    k["stop_after_nan"] = np.where(d.chance(0.35), np.floor(d.uniform(1.0, 30.0)), np.inf)
 
 
 def _lr_high_oscillation(d: Draw, k: Knobs, s: np.ndarray) -> None:
@@ -319,9 +327,9 @@ def _lr_high_spikes(d: Draw, k: Knobs, s: np.ndarray) -> None:
 def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["optimizer"] = np.full(k.n_runs, "adam")
-    at_once = d.chance(0.6)
+    at_once = d.chance(0.75)
     k["warmup"] = np.where(~at_once & d.chance(0.6), d.uniform(0.01, 0.1), 0.0)
-    k["onset_at"] = np.where(at_once, d.log_uniform(0.002, 0.02), d.uniform(0.01, 0.15)) + k["warmup"]
+    k["onset_at"] = np.where(at_once, d.log_uniform(0.0005, 0.01), d.uniform(0.01, 0.15)) + k["warmup"]
     k["readout_noise"] = d.log_uniform(0.01, 0.2)
     k["dead_noise"] = d.log_uniform(0.1, 1.0)
     k["sharp_start"] = d.uniform(0.6, 1.2)
@@ -335,13 +343,19 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["n_classes"] = np.where(k["n_classes"] == 0, 2, k["n_classes"])
     k["chance_loss"] = np.log(np.maximum(k["n_classes"], 2))
     k["init_excess"] = k["chance_loss"] * np.where(d.chance(0.5), d.uniform(0.0, 0.6), 0.0)
+    k["burst_step"] = np.where(at_once, np.maximum(1.0, np.round(k["onset_at"] * k["steps"])), 0.0)
+    k["burst_height"] = np.where(at_once, d.log_uniform(3.0, 1e6), 0.0)
+    k["burst_decay"] = d.log_uniform(1.5, 6.0) * np.maximum(1.0, k["steps"] / 2000.0)
 
 
 # --- lr_low, overfit, plateau ----------------------------------------------------------------------
 
 def _lr_low_slow(d: Draw, k: Knobs, s: np.ndarray) -> None:
-    k["learned_by_end"] = _blend(0.35, 0.02, s)
+    k["learned_by_end"] = _blend(0.4, 0.04, s)
     k["kicks"] = np.zeros(k.n_runs)
+    k["jump_prob"] = k["jump_prob"] * d.uniform(0.0, 0.05)
+    k["noise_shape"] = np.full(k.n_runs, "gaussian")
+    k["grad_coupling"] = d.uniform(0.3, 2.5)
     k["init_excess"] = k["chance_loss"] * d.uniform(0.0, 0.03)
     k["fast_time"] = k["slow_time"] * d.log_uniform(0.02, 0.3)
     k["knee_time"] = np.exp(np.log(k["fast_time"]) + d.uniform(0.2, 0.8) * np.log(k["slow_time"] / k["fast_time"]))
@@ -377,15 +391,16 @@ def _plateau_early(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["slow_time"] = onset * d.uniform(0.1, 0.3)
     k["fast_time"] = np.minimum(k["fast_time"], k["slow_time"] / 20)
     k["knee_time"] = np.minimum(k["knee_time"], k["slow_time"])
-    k["noise_floor"] = _blend(0.12, 0.8, s)
+    k["noise_floor"] = _blend(0.3, 0.95, s)
     k["noise_scaling"] = np.zeros(k.n_runs)
     k["memorization"] = np.zeros(k.n_runs)
-    k["wander"] = np.where(d.chance(0.8), d.log_uniform(0.3, 3.0), 0.0)
+    k["wander"] = np.where(d.chance(0.3), d.log_uniform(0.3, 3.0), 0.0)
+    k["grad_coupling"] = d.uniform(0.2, 1.2)
 
 
 def _plateau_stuck(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["gated"] = 0.97 + 0.03 * s
-    k["init_excess"] = k["chance_loss"] * d.log_uniform(1e-4, 0.02)
+    k["init_excess"] = k["chance_loss"] * d.log_uniform(1e-5, 0.005)
     k["gate_start"] = d.uniform(-14.0, -8.0)
     k["gate_rate"] = -np.log(10.0) * k["gate_start"] * d.uniform(0.02, 0.3)
     k["slow_time"] = d.log_uniform(0.01, 0.1)

@@ -4,7 +4,7 @@ Onsets, per label (all are logged steps of the run):
 
 * ``lr_high`` (but ``nan``): the first logged step at or after the first optimizer step where the
   noiseless training loss rises ``ONSET_MARGIN`` (5%) above its best value so far — the loss
-  leaves its healthy envelope;
+  leaves its healthy envelope — or its first-steps burst (``burst_step``), whichever comes first;
 * ``lr_high/nan``: the first logged step whose training loss is non-finite;
 * ``lr_low``: the first logged step (the cause is there from the start);
 * ``overfit``: the step of the lowest logged validation loss;
@@ -71,7 +71,12 @@ def onsets(mode: str, traj, observed, logging, knobs) -> list:
     if label == "overfit":
         return [int(s[np.nanargmin(v[: len(s)])]) for s, v in zip(logging.val_steps, observed.val)]
     steps = knobs["steps"]
-    at = rising_onset(traj.train, steps) if label == "lr_high" else flat_onset(traj.train, steps)
+    if label == "lr_high":
+        at = rising_onset(traj.train, steps)
+        burst = (knobs["burst_height"] > 0) & ((at < 0) | (at > knobs["burst_step"]))
+        at = np.where(burst, knobs["burst_step"], at).astype(np.int64)
+    else:
+        at = flat_onset(traj.train, steps)
     out = []
     for logged, t in zip(logging.train_steps, at):
         j = np.searchsorted(logged, t) if t >= 0 else len(logged)
@@ -98,7 +103,8 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
     has_onset = np.array([o is not None for o in onset])
     late_enough = np.array([o is None or o <= 0.97 * s for o, s in zip(onset, steps)])
     if label == "healthy":
-        val_rise = np.array([_rise(traj.val[s, r]) for r, s in enumerate(logging.val_steps)])
+        val_rise = np.array([_rise(traj.val[s[s <= t[-1]], r])  # the evaluations a run's log keeps
+                             for r, (s, t) in enumerate(zip(logging.val_steps, logging.train_steps))])
         return finite & (learned >= HEALTHY_MIN_LEARNED) & (val_rise <= HEALTHY_MAX_VAL_RISE)
     if label == "lr_low":
         return finite & (learned <= 0.4) & (learned > 0)

@@ -95,7 +95,33 @@ def test_collapse_ends_hovering_at_chance_with_a_gradient_that_does_not_vanish(r
         if run.has("grad_norm"):
             grad = run.channel("grad_norm").values
             tail = grad[-len(grad) // 5:]
-            assert np.isfinite(tail).all() and np.median(tail) > 1e-3 * np.nanmax(grad), run.run_id
+            assert np.isfinite(tail).all() and np.median(tail) > 1e-2 * grad[0], run.run_id
+
+
+def test_collapse_bursts_in_its_first_steps_and_its_onset_is_the_burst(runs_by_mode):
+    bursts = 0
+    for run in runs_by_mode["lr_high/collapse"]:
+        knobs = run.meta["knobs"]
+        if not knobs["burst_height"]:
+            continue
+        steps, loss = train(run)
+        at = int(np.searchsorted(steps, knobs["burst_step"]))
+        assert run.onset_step <= steps[at], run.run_id
+        during = (steps >= knobs["burst_step"]) & (steps <= knobs["burst_step"] + knobs["burst_decay"])
+        if during.any():
+            bursts += 1
+            assert loss[during].max() > 1.5 * np.median(loss[-len(loss) // 5:]), run.run_id
+    assert bursts >= 4
+
+
+def test_a_slow_runs_gradient_norm_falls_with_its_loss(runs_by_mode):
+    falls = []
+    for run in runs_by_mode["lr_low/slow"]:
+        if run.has("grad_norm"):
+            grad = run.channel("grad_norm").values
+            fifth = max(3, len(grad) // 5)
+            falls.append(np.median(grad[-fifth:]) < np.median(grad[:fifth]))
+    assert len(falls) >= 4 and np.mean(falls) >= 0.75
 
 
 def test_lr_low_declines_only_a_little_and_keeps_its_gradient(runs_by_mode):

@@ -119,3 +119,31 @@ def test_a_collapsed_network_keeps_a_gradient_through_its_output_layer():
         return np.median(grad[-100:]) / grad.max()
 
     assert tail_gradient(0.0) < 1e-3 and tail_gradient(0.1) > 0.01
+
+
+def test_the_realism_report_also_scores_the_classifier_on_held_out_task_families():
+    from curvebench.run import RunSet
+    from curvebench.simulator.realism import realism_report
+
+    runs = simulate_many(24, labels=["lr_low"], seed=8, steps=200)
+    for i, run in enumerate(runs):
+        run.meta["task"] = f"family{i % 3}"
+    row = realism_report(RunSet(runs), seed=1)["lr_low"]
+    assert row["families"] == 3 and 0.0 <= row["auc_across_families"] <= 1.0
+    for run in runs:
+        del run.meta["task"]
+    assert realism_report(RunSet(runs), seed=1)["lr_low"]["auc_across_families"] is None
+
+
+def test_matched_runs_copy_the_learning_rate_schedule_a_real_run_logged():
+    from curvebench.run import Run
+    from curvebench.simulator.realism import observed_knobs
+
+    steps = np.arange(400)
+    lr = 1e-3 * np.minimum(1.0, (steps + 1) / 40) * np.where(steps < 200, 1.0, np.where(steps < 300, 0.1, 0.01))
+    real = Run.from_columns(steps, train_loss=np.linspace(2.3, 0.4, 400), lr=lr, label="healthy")
+    knobs = observed_knobs(real)
+    assert knobs["schedule"] == "step" and knobs["warmup"] == 0.1
+    assert np.isclose(knobs["gamma"], 0.1) and (knobs["milestone1"], knobs["milestone2"]) == (0.5, 0.75)
+    twin = simulate("healthy", seed=0, **knobs)
+    assert np.argmax(twin.channel("lr").values) == 39
