@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from curvebench.simulator import simulate, simulate_many
@@ -147,3 +149,14 @@ def test_matched_runs_copy_the_learning_rate_schedule_a_real_run_logged():
     assert np.isclose(knobs["gamma"], 0.1) and (knobs["milestone1"], knobs["milestone2"]) == (0.5, 0.75)
     twin = simulate("healthy", seed=0, **knobs)
     assert np.argmax(twin.channel("lr").values) == 39
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.one_of(st.floats(1e-7, 1.0), st.just(float("nan"))), min_size=0, max_size=60))
+def test_any_logged_learning_rate_gives_schedule_knobs_the_simulator_accepts(lr):
+    from curvebench.simulator.realism import observed_schedule
+
+    knobs = observed_schedule(np.array(lr), max(len(lr), 2))
+    assert set(knobs) <= {"warmup", "schedule", "final", "gamma", "milestone1", "milestone2"}
+    run = simulate("healthy", seed=0, steps=max(len(lr), 2), has_lr=True, **knobs)
+    assert np.isfinite(run.channel("lr").values).all() and (run.channel("lr").values >= 0).all()
