@@ -95,7 +95,11 @@ def _realism(path: str, seed: int) -> int:
                     else "  (fewer than 3 task families: no cross-family AUC)")
         print(f"  {label:8s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}"
               f"{families}")
-    print("(across task families: the classifier is scored on task families it was not trained on)")
+        for give in row["giveaways"]:
+            print(f"           {give['feature']}: real {give['real']:.3g}, simulated {give['simulated']:.3g}"
+                  f" (alone: AUC {give['auc']:.2f})")
+    print("(across task families: the classifier is scored on task families it was not trained on; indented: the\n"
+          " single features that tell the two apart best, each alone, with their medians)")
     return 0
 
 

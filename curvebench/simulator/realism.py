@@ -16,8 +16,8 @@ report also scores it on whole families held out (``auc_across_families``).
 >>> knobs = observed_knobs(real)
 >>> knobs["steps"], knobs["log_every"], knobs["n_classes"], knobs["has_val"]
 (199, 2, 10, False)
->>> curve_features(real).shape
-(26,)
+>>> curve_features(real).shape == (len(FEATURES),)
+True
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ GRID = 16
 """Points of relative time at which the normalised loss curve is sampled."""
 GOAL = 0.65
 """The AUC the simulator should stay under, per label."""
+FEATURES = ("non-finite share", *(f"loss curve at {i}/{GRID - 1}" for i in range(GRID)), "log loss range",
+            "log noise level", "upward outliers", "downward outliers", "lag-1 autocorrelation",
+            "validation minimum position", "validation rise", "validation gap", "gradient-norm trend")
+"""The name of each entry of :func:`curve_features`."""
 
 
 def curve_features(run: Run) -> np.ndarray:
@@ -103,6 +107,27 @@ def two_sample_auc(real: RunSet, simulated: RunSet, *, folds: int = 5, seed: int
     return float(roc_auc_score(y, scores))
 
 
+def giveaways(real: RunSet, simulated: RunSet, *, top: int = 3) -> list[dict]:
+    """The ``top`` single features that tell ``real`` from ``simulated`` runs best: ``{"feature", "auc",
+    "real", "simulated"}`` (the feature's own ROC AUC, folded to >= 0.5, and each side's median).
+
+    A feature missing on one side (no validation loss, say) is scored on the runs that have it.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    x_real, x_sim = (np.array([curve_features(run) for run in runs]) for runs in (real, simulated))
+    found = []
+    for j, name in enumerate(FEATURES):
+        a, b = x_real[:, j], x_sim[:, j]
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        if min(a.size, b.size) < 2 or np.ptp(np.r_[a, b]) == 0:
+            continue
+        auc = roc_auc_score(np.r_[np.ones(a.size), np.zeros(b.size)], np.r_[a, b])
+        found.append({"feature": name, "auc": float(max(auc, 1.0 - auc)), "real": float(np.median(a)),
+                      "simulated": float(np.median(b))})
+    return sorted(found, key=lambda row: -row["auc"])[:top]
+
+
 def matched_simulation(real: RunSet, label: str, *, seed: int = 0) -> RunSet:
     """One simulated run of ``label`` per real run, conditioned on what the real run shows about its
     bookkeeping and task (:func:`observed_knobs`)."""
@@ -172,7 +197,7 @@ def observed_schedule(lr: np.ndarray, steps: int) -> dict:
 
 def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[str, dict]:
     """Per label with at least ``min_runs`` real runs: ``{"auc", "auc_across_families", "families", "real",
-    "simulated", "goal_met"}``.
+    "simulated", "goal_met", "giveaways"}`` (:func:`giveaways`: the single features that separate most).
 
     ``auc`` is the test above (shuffled folds: the classifier may learn the look of each task family of
     the real corpus). ``auc_across_families`` holds out whole task families (``meta["task"]``) instead: does
@@ -190,5 +215,6 @@ def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[s
         grouped = (two_sample_auc(ours, simulated, seed=seed, groups=families)
                    if None not in families and len(set(families)) >= 3 else None)
         report[label] = {"auc": auc, "auc_across_families": grouped, "families": len(set(families) - {None}),
-                         "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL}
+                         "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL,
+                         "giveaways": giveaways(ours, simulated)}
     return report

@@ -160,3 +160,14 @@ def test_any_logged_learning_rate_gives_schedule_knobs_the_simulator_accepts(lr)
     assert set(knobs) <= {"warmup", "schedule", "final", "gamma", "milestone1", "milestone2"}
     run = simulate("healthy", seed=0, steps=max(len(lr), 2), has_lr=True, **knobs)
     assert np.isfinite(run.channel("lr").values).all() and (run.channel("lr").values >= 0).all()
+
+
+def test_the_realism_report_names_the_feature_that_gives_simulated_runs_away():
+    from curvebench.simulator.realism import giveaways
+
+    quiet = simulate_many(12, labels=["lr_low"], seed=9, steps=300, log_every=1, noise_shape="gaussian",
+                          loss_noise=0.005)
+    noisy = simulate_many(12, labels=["lr_low"], seed=10, steps=300, log_every=1, noise_shape="gaussian",
+                          loss_noise=0.1)
+    top = giveaways(quiet, noisy, top=1)[0]
+    assert top["feature"] == "log noise level" and top["auc"] == 1.0 and top["real"] < top["simulated"]
