@@ -353,7 +353,6 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
 def _lr_low_slow(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["learned_by_end"] = _blend(0.4, 0.04, s)
     k["kicks"] = np.zeros(k.n_runs)
-    k["jump_prob"] = k["jump_prob"] * d.uniform(0.0, 0.05)
     k["noise_shape"] = np.full(k.n_runs, "gaussian")
     k["grad_coupling"] = d.uniform(0.3, 2.5)
     k["init_excess"] = k["chance_loss"] * d.uniform(0.0, 0.03)
