@@ -87,24 +87,7 @@ def two_sample_auc(real: RunSet, simulated: RunSet, *, folds: int = 5, seed: int
     With ``groups`` (one key per real run, e.g. its task family; simulated run ``i`` shares real run
     ``i``'s key) the folds hold out whole groups, so the classifier is scored on families it never saw.
     """
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
-    from sklearn.metrics import roc_auc_score
-
-    x = np.array([curve_features(run) for run in list(real) + list(simulated)])
-    x[~np.isfinite(x)] = np.nan
-    informative = [j for j in range(x.shape[1]) if len(np.unique(x[np.isfinite(x[:, j]), j])) > 1]
-    x = x[:, informative] if informative else np.zeros((len(x), 1))
-    y = np.array([1] * len(real) + [0] * len(simulated))
-    model = HistGradientBoostingClassifier(max_iter=100, max_depth=3, random_state=seed)
-    if groups is None:
-        folds = min(folds, len(real), len(simulated))
-        split, keys = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed), None
-    else:
-        keys = list(groups) + list(groups)[: len(simulated)]
-        split = GroupKFold(n_splits=min(folds, len(set(keys))))
-    scores = cross_val_predict(model, x, y, cv=split, groups=keys, method="predict_proba")[:, 1]
-    return float(roc_auc_score(y, scores))
+    return _auc(_features(real), _features(simulated), folds=folds, seed=seed, groups=groups)
 
 
 def giveaways(real: RunSet, simulated: RunSet, *, top: int = 3) -> list[dict]:
@@ -113,9 +96,38 @@ def giveaways(real: RunSet, simulated: RunSet, *, top: int = 3) -> list[dict]:
 
     A feature missing on one side (no validation loss, say) is scored on the runs that have it.
     """
+    return _giveaways(_features(real), _features(simulated), top=top)
+
+
+def _features(runs: RunSet) -> np.ndarray:
+    x = np.array([curve_features(run) for run in runs]).reshape(len(runs), len(FEATURES))
+    x[~np.isfinite(x)] = np.nan
+    return x
+
+
+def _auc(x_real: np.ndarray, x_sim: np.ndarray, *, folds: int, seed: int, groups: list | None) -> float:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
     from sklearn.metrics import roc_auc_score
 
-    x_real, x_sim = (np.array([curve_features(run) for run in runs]) for runs in (real, simulated))
+    x = np.vstack([x_real, x_sim])
+    informative = [j for j in range(x.shape[1]) if len(np.unique(x[np.isfinite(x[:, j]), j])) > 1]
+    x = x[:, informative] if informative else np.zeros((len(x), 1))
+    y = np.array([1] * len(x_real) + [0] * len(x_sim))
+    model = HistGradientBoostingClassifier(max_iter=100, max_depth=3, random_state=seed)
+    if groups is None:
+        folds = min(folds, len(x_real), len(x_sim))
+        split, keys = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed), None
+    else:
+        keys = list(groups) + list(groups)[: len(x_sim)]
+        split = GroupKFold(n_splits=min(folds, len(set(keys))))
+    scores = cross_val_predict(model, x, y, cv=split, groups=keys, method="predict_proba")[:, 1]
+    return float(roc_auc_score(y, scores))
+
+
+def _giveaways(x_real: np.ndarray, x_sim: np.ndarray, *, top: int) -> list[dict]:
+    from sklearn.metrics import roc_auc_score
+
     found = []
     for j, name in enumerate(FEATURES):
         a, b = x_real[:, j], x_sim[:, j]
@@ -152,7 +164,7 @@ def observed_knobs(run: Run) -> dict:
         val_steps = run.channel("val_loss").steps
         knobs["eval_every"] = max(int(np.median(np.diff(val_steps))), 1) if val_steps.size > 1 else every
     if run.has("lr"):
-        knobs.update(observed_schedule(run.channel("lr").values, knobs["steps"]))
+        knobs.update(observed_schedule(run.channel("lr").values))
     ok = values[np.isfinite(values)]
     if ok.size and ok[0] > 0.3:
         classes = int(np.clip(round(float(np.exp(ok[0]))), 2, 60000))
@@ -164,13 +176,13 @@ def observed_knobs(run: Run) -> dict:
     return knobs
 
 
-def observed_schedule(lr: np.ndarray, steps: int) -> dict:
+def observed_schedule(lr: np.ndarray) -> dict:
     """The schedule knobs a logged learning rate shows: a warmup, then constant, two steps, or a linear or
     cosine decay to ``final`` (``{}`` when the learning rate is missing or does not fit one of those).
 
-    >>> observed_schedule(np.r_[np.linspace(0.1, 1, 10), np.ones(90)], 100)
+    >>> observed_schedule(np.r_[np.linspace(0.1, 1, 10), np.ones(90)])
     {'warmup': 0.1, 'schedule': 'constant'}
-    >>> observed_schedule(0.5 * (1 + np.cos(np.pi * np.linspace(0, 1, 100))), 100)["schedule"]
+    >>> observed_schedule(0.5 * (1 + np.cos(np.pi * np.linspace(0, 1, 100))))["schedule"]
     'cosine'
     """
     lr = np.asarray(lr, dtype=np.float64)
@@ -210,11 +222,12 @@ def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[s
         if len(ours) < min_runs or label not in ("healthy", "lr_high", "lr_low", "overfit", "plateau"):
             continue
         simulated = matched_simulation(ours, label, seed=seed)
-        auc = two_sample_auc(ours, simulated, seed=seed)
+        x_real, x_sim = _features(ours), _features(simulated)
+        auc = _auc(x_real, x_sim, folds=5, seed=seed, groups=None)
         families = [run.meta.get("task") for run in ours]
-        grouped = (two_sample_auc(ours, simulated, seed=seed, groups=families)
+        grouped = (_auc(x_real, x_sim, folds=5, seed=seed, groups=families)
                    if None not in families and len(set(families)) >= 3 else None)
         report[label] = {"auc": auc, "auc_across_families": grouped, "families": len(set(families) - {None}),
                          "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL,
-                         "giveaways": giveaways(ours, simulated)}
+                         "giveaways": _giveaways(x_real, x_sim, top=3)}
     return report

@@ -156,7 +156,7 @@ def test_matched_runs_copy_the_learning_rate_schedule_a_real_run_logged():
 def test_any_logged_learning_rate_gives_schedule_knobs_the_simulator_accepts(lr):
     from curvebench.simulator.realism import observed_schedule
 
-    knobs = observed_schedule(np.array(lr), max(len(lr), 2))
+    knobs = observed_schedule(np.array(lr))
     assert set(knobs) <= {"warmup", "schedule", "final", "gamma", "milestone1", "milestone2"}
     run = simulate("healthy", seed=0, steps=max(len(lr), 2), has_lr=True, **knobs)
     assert np.isfinite(run.channel("lr").values).all() and (run.channel("lr").values >= 0).all()
