@@ -98,12 +98,21 @@ def _chunks(sorted_steps: np.ndarray):
 
 def _override(knobs: Knobs, overrides: dict) -> None:
     """Set overridden knobs; a new loss scale (``n_classes`` or ``chance_loss``) carries the knobs measured
-    in loss units (floor, initial excess, validation shift) along, unless those are overridden too."""
+    in loss units (floor, initial excess, validation shift) along, unless those are overridden too.
+
+    ``initial_loss`` is not a knob but sets the loss scale from the first loss: the chance level becomes
+    ``initial_loss / (1 + init_excess / chance_loss)`` of the drawn knobs, so the run starts at
+    ``initial_loss`` and its initial miscalibration keeps the share the scenario drew.
+    """
     for name in overrides:
-        if name not in knobs:
-            raise KeyError(f"unknown knob {name!r}; knobs are: {', '.join(sorted(knobs))}")
+        if name not in knobs and name != "initial_loss":
+            raise KeyError(f"unknown knob {name!r}; knobs are: {', '.join(sorted([*knobs, 'initial_loss']))}")
+    if "initial_loss" in overrides and {"n_classes", "chance_loss"} & set(overrides):
+        raise ValueError("initial_loss sets the loss scale: give it, or n_classes/chance_loss, not both")
     old_chance = knobs["chance_loss"].copy()
     for name, value in overrides.items():
+        if name == "initial_loss":
+            continue
         column = knobs[name]
         value = np.inf if value is None else value
         dtype = np.asarray(value).dtype if column.dtype.kind in "US" else column.dtype
@@ -111,6 +120,12 @@ def _override(knobs: Knobs, overrides: dict) -> None:
     if "n_classes" in overrides and "chance_loss" not in overrides:
         classes = knobs["n_classes"]
         knobs["chance_loss"] = np.where(classes >= 2, np.log(np.maximum(classes, 2)), old_chance)
+    if "initial_loss" in overrides:
+        first = float(overrides["initial_loss"])
+        knobs["chance_loss"] = (first - knobs["init_excess"] if "init_excess" in overrides
+                                else first / (1.0 + knobs["init_excess"] / old_chance))
+        classes = np.maximum(np.round(np.exp(np.minimum(knobs["chance_loss"], 20.0))), 2).astype(np.int64)
+        knobs["n_classes"] = np.where(knobs["n_classes"] > 0, classes, 0)
     scale = knobs["chance_loss"] / old_chance
     for name in ("floor_loss", "init_excess", "val_shift"):
         if name not in overrides:

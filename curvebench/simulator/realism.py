@@ -14,8 +14,8 @@ report also scores it on whole families held out (``auc_across_families``).
 >>> from curvebench.run import Run
 >>> real = Run.from_columns(list(range(0, 200, 2)), train_loss=list(np.linspace(2.3, 0.5, 100)), label="healthy")
 >>> knobs = observed_knobs(real)
->>> knobs["steps"], knobs["log_every"], knobs["n_classes"], knobs["has_val"]
-(199, 2, 10, False)
+>>> knobs["steps"], knobs["log_every"], knobs["initial_loss"], knobs["has_val"]
+(199, 2, 2.3, False)
 >>> curve_features(real).shape == (len(FEATURES),)
 True
 """
@@ -150,9 +150,10 @@ def matched_simulation(real: RunSet, label: str, *, seed: int = 0) -> RunSet:
 
 
 def observed_knobs(run: Run) -> dict:
-    """Knobs a real run reveals: length, logging and evaluation interval, channels, its learning-rate
-    schedule (:func:`observed_schedule`), the chance level
-    (its first loss taken as ``ln C``) and its per-step noise level. The noise level is measured as
+    """Knobs a real run reveals: length, logging, evaluation interval (and whether it evaluates at the start),
+    channels, its learning-rate
+    schedule (:func:`observed_schedule`), its first loss (``initial_loss``: how much of it is the chance
+    level and how much initial miscalibration stays the simulator's draw) and its per-step noise level. The noise level is measured as
     observed, dead units included, so the simulated run does not quiet it a second time as its units die
     (``dead_noise = 1``)."""
     train = run.channel("train_loss")
@@ -163,12 +164,12 @@ def observed_knobs(run: Run) -> dict:
     if run.has("val_loss"):
         val_steps = run.channel("val_loss").steps
         knobs["eval_every"] = max(int(np.median(np.diff(val_steps))), 1) if val_steps.size > 1 else every
+        knobs["eval_at_start"] = bool(val_steps[0] < knobs["eval_every"])
     if run.has("lr"):
         knobs.update(observed_schedule(run.channel("lr").values))
     ok = values[np.isfinite(values)]
-    if ok.size and ok[0] > 0.3:
-        classes = int(np.clip(round(float(np.exp(ok[0]))), 2, 60000))
-        knobs.update(n_classes=classes, chance_loss=float(np.log(classes)))
+    if ok.size and ok[0] > 0:
+        knobs["initial_loss"] = float(ok[0])
     if ok.size > 10:
         residual = ok / np.maximum(_smooth(ok), 1e-12) - 1.0
         knobs["loss_noise"] = float(np.clip(1.4826 * np.median(np.abs(residual - np.median(residual))), 1e-4, 0.5))

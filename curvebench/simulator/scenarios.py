@@ -180,6 +180,7 @@ def problem(d: Draw, steps=None) -> Knobs:
     k["memorization_spread"] = np.full(n, 2.5)
     k["memorization_split"] = np.full(n, 0.5)
     k["readout_noise"] = np.zeros(n)
+    k["readout_time"] = np.zeros(n)
     k["val_shift"] = k["floor_loss"] * d.uniform(-0.02, 0.02)
     k["generalization_gap"] = np.where(d.chance(0.7), d.log_uniform(0.02, 4.0), 0.0)
     for name, value in (("sharp_start", 0.5), ("sharp_max", 0.5), ("sharpening", 0.0), ("stabilization", 0.0),
@@ -188,7 +189,8 @@ def problem(d: Draw, steps=None) -> Knobs:
                         ("overflow", np.inf), ("stop_after_nan", np.inf), ("kicks", 0.0), ("kick_size", 0.0),
                         ("onset_at", np.nan), ("climb", np.nan), ("warning", np.nan), ("rise", np.nan),
                         ("learned_by_end", np.nan), ("sharp_amplitude", np.nan), ("spikes", 0.0),
-                        ("spike_stability", np.nan), ("train_residual", np.nan), ("val_memorization", np.nan)):
+                        ("spike_stability", np.nan), ("train_residual", np.nan), ("val_memorization", np.nan),
+                        ("confidence_at", np.nan), ("confidence_saturation", np.nan)):
         k[name] = np.full(n, value)
     k["kicks"] = np.where(d.chance(0.25), np.floor(d.uniform(1.0, 3.0)), 0.0)
     k["kick_size"] = d.log_uniform(0.03, 0.3)
@@ -288,7 +290,8 @@ def _lr_high_nan(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["onset_at"] = np.where(d.chance(0.6), d.log_uniform(0.003, 0.02), d.uniform(0.1, 0.9))
     k["warning"] = _blend(0.5, 0.01, s)
-    k["overflow"] = d.log_uniform(30.0, 1e8)
+    k["overflow"] = d.log_uniform(1e2, 1e30)
+    k["link_power"] = np.ones(k.n_runs)
     k["stop_after_nan"] = np.where(d.chance(0.35), np.floor(d.uniform(1.0, 30.0)), np.inf)
 
 
@@ -331,6 +334,7 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["warmup"] = np.where(~at_once & d.chance(0.6), d.uniform(0.01, 0.1), 0.0)
     k["onset_at"] = np.where(at_once, d.log_uniform(0.0005, 0.01), d.uniform(0.01, 0.15)) + k["warmup"]
     k["readout_noise"] = d.log_uniform(0.01, 0.2)
+    k["readout_time"] = np.where(at_once, d.log_uniform(0.005, 0.3), 0.0)
     k["dead_noise"] = d.log_uniform(0.1, 1.0)
     k["sharp_start"] = d.uniform(0.6, 1.2)
     k["sharp_max"] = _blend(4.0, 20.0, s) * d.uniform(0.8, 1.2)
@@ -342,7 +346,7 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["death_rate"] = _blend(1.0, 10.0, s)
     k["n_classes"] = np.where(k["n_classes"] == 0, 2, k["n_classes"])
     k["chance_loss"] = np.log(np.maximum(k["n_classes"], 2))
-    k["init_excess"] = k["chance_loss"] * np.where(d.chance(0.5), d.uniform(0.0, 0.6), 0.0)
+    k["init_excess"] = k["chance_loss"] * np.where(d.chance(0.85), d.log_uniform(0.1, 1.5), 0.0)
     k["burst_step"] = np.where(at_once, np.maximum(1.0, np.round(k["onset_at"] * k["steps"])), 0.0)
     k["burst_height"] = np.where(at_once, d.log_uniform(3.0, 1e6), 0.0)
     k["burst_decay"] = d.log_uniform(1.5, 6.0) * np.maximum(1.0, k["steps"] / 2000.0)
@@ -368,9 +372,11 @@ def _overfit(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["slow_time"] = onset * d.uniform(0.05, 0.3)
     k["fast_time"] = np.minimum(k["fast_time"], k["slow_time"] / 20)
     k["knee_time"] = np.minimum(k["knee_time"], k["slow_time"])
-    k["memorization_time"] = np.maximum(onset * d.log_uniform(0.03, 0.4), 2.0 * k["slow_time"])
+    k["memorization_time"] = onset * d.log_uniform(0.02, 0.4)
     k["memorization_spread"] = d.log_uniform(5.0, 100.0)
     k["memorization_split"] = d.log_uniform(1e-5, 0.03)
+    k["confidence_at"] = d.log_uniform(0.1, 1.0)
+    k["confidence_saturation"] = np.where(d.chance(0.3), d.log_uniform(0.3, 3.0), np.inf)
     k["rise"] = _blend(0.05, 0.8, s)
     k["floor_loss"] = k["chance_loss"] * d.uniform(0.25, 0.7)
     k["train_residual"] = d.log_uniform(1e-8, 0.1)
