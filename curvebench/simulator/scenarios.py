@@ -32,7 +32,7 @@ SEVERITY = {
     "lr_low/slow": "fraction of the learnable loss learned by the end: 40% (0) to 4% (1)",
     "overfit/memorization": "validation rise after its minimum: 5% (0) to 80% (1) of the minimum",
     "plateau/early": "plateau height above the floor: 30% (0) to 95% (1) of the learnable loss",
-    "plateau/stuck": "share of the learnable loss behind the saddle: 97% (0) to 100% (1)",
+    "plateau/stuck": "share of the learnable loss behind the saddle: 99% (0) to 100% (1)",
 }
 """What ``severity`` sets, per pathological mode."""
 
@@ -404,7 +404,7 @@ def _plateau_early(d: Draw, k: Knobs, s: np.ndarray) -> None:
 
 
 def _plateau_stuck(d: Draw, k: Knobs, s: np.ndarray) -> None:
-    k["gated"] = 0.97 + 0.03 * s
+    k["gated"] = 0.99 + 0.01 * s
     k["init_excess"] = k["chance_loss"] * d.log_uniform(1e-5, 0.005)
     k["gate_start"] = d.uniform(-14.0, -8.0)
     k["gate_rate"] = -np.log(10.0) * k["gate_start"] * d.uniform(0.02, 0.3)
