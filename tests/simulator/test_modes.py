@@ -193,3 +193,22 @@ def test_severity_moves_runs_from_borderline_to_blatant():
 
     assert final_rise(1.0) > final_rise(0.0) + 0.2
     assert learned(1.0) < learned(0.0)
+
+
+def test_nan_runs_blow_up_by_orders_of_magnitude_with_their_gradient_norm_before_the_nan(runs_by_mode):
+    for run in runs_by_mode["lr_high/nan"]:
+        _, loss = train(run)
+        finite = loss[np.isfinite(loss)]
+        if finite.size < 3:  # a coarse log can go NaN at its first points
+            continue
+        assert finite.max() > 100 * finite[0], run.run_id  # recorded: 1e8-1e32 just before the NaN
+        if run.has("grad_norm"):
+            grad = run.channel("grad_norm").values
+            assert grad[np.isfinite(grad)].max() > 10 * grad[0], run.run_id
+
+
+def test_collapse_mostly_settles_below_its_first_loss(runs_by_mode):
+    """A dead network's readout learns the best constant; a random initialization starts above it."""
+    ratios = [np.median(train(run)[1][-len(train(run)[1]) // 5:]) / train(run)[1][0]
+              for run in runs_by_mode["lr_high/collapse"]]
+    assert np.mean(np.array(ratios) < 0.95) >= 0.6

@@ -88,6 +88,47 @@ def test_overfit_training_loss_collapses_while_validation_rises_less():
         assert val[-1] < 2.0 * val.min(), run.run_id
 
 
+def test_overfit_validation_keeps_rising_as_long_as_the_training_loss_falls():
+    """Confidence growth: validation turns up once training has fitted, and keeps rising with log(1/train)."""
+    def rise_in_second_half(saturation):
+        runs = simulate_many(12, labels=["overfit"], seed=5, steps=1000, log_every=1, val_noise=0.0,
+                             confidence_saturation=saturation)
+        shares = []
+        for run in runs:
+            train, val = run.channel("train_loss"), run.channel("val_loss")
+            best = int(np.argmin(val.values))
+            at_best = np.interp(val.steps[best], train.steps, train.values)
+            assert at_best < 0.2 * train.values[0], run.run_id
+            half = best + (len(val.values) - 1 - best) // 2
+            shares.append((val.values[-1] - val.values[half]) / (val.values[-1] - val.values[best]))
+        return np.median(shares)
+
+    assert rise_in_second_half(None) > 0.3  # recorded digits runs: 0.34-0.44
+    assert rise_in_second_half(0.3) < rise_in_second_half(None)  # a saturating (regression) cost rises early
+
+
+def test_initial_loss_sets_where_a_run_starts_and_keeps_its_drawn_miscalibration():
+    run = simulate("healthy", seed=1, steps=300, log_every=1, initial_loss=3.0, loss_noise=0.001)
+    knobs = run.meta["knobs"]
+    assert abs(run.channel("train_loss").values[0] / 3.0 - 1) < 0.02
+    assert np.isclose(knobs["chance_loss"] + knobs["init_excess"], 3.0)
+    with pytest.raises(ValueError, match="initial_loss"):
+        simulate("healthy", seed=1, steps=300, initial_loss=3.0, n_classes=10)
+
+
+def test_matched_runs_evaluate_at_the_start_when_the_real_run_does():
+    from curvebench.run import Run
+    from curvebench.simulator.realism import observed_knobs
+
+    def run_evaluated_at(first):
+        val = {int(s): 1.0 for s in range(first, 200, 40)}
+        return Run.from_columns(list(range(200)), train_loss=np.linspace(2.0, 1.0, 200).tolist(),
+                                val_loss=[val.get(s) for s in range(200)])
+
+    assert observed_knobs(run_evaluated_at(0))["eval_at_start"] is True
+    assert observed_knobs(run_evaluated_at(40))["eval_at_start"] is False
+
+
 def test_wander_makes_the_loss_positively_autocorrelated():
     from curvebench.simulator.realism import curve_features
 
