@@ -96,9 +96,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     mem_h = np.where(memorized[:, None] > 0, mem_h, 0.0)
     use_mem = bool(np.any(memorized > 0))
 
-    readout_h = np.where(k["readout_time"] > 0, np.minimum(1.0 / (2.0 * stability * k["readout_time"] * effective), 1.0),
-                         1.0)
-    h_cols = [readout_h[:, None], signal_h] + ([mem_h] if use_mem else [])
+    h_cols = [np.ones((n, 1)), signal_h] + ([mem_h] if use_mem else [])
     h = np.concatenate(h_cols, axis=1)
     energy = [k["init_excess"][:, None], learnable[:, None] * weights]
     if use_mem:
@@ -106,9 +104,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     e0 = np.sqrt(2.0 * np.concatenate(energy, axis=1) / np.where(h > 0, h, 1.0))
     delta = -e0[:, -MEMORIZATION_MODES:] if use_mem else np.zeros((n, 0))
 
-    h_noise = h.copy()
-    h_noise[:, 0] = 1.0  # a slow readout keeps the batch noise of its gradient
-    noise = _noise(h_noise, e0, healthy_stability, k["noise_floor"] * learnable)
+    noise = _noise(h, e0, healthy_stability, k["noise_floor"] * learnable)
     tau = _tau(eta, steps)
 
     params = ModelParams.quadratic(h=h, e0=e0, noise=np.zeros(n), floor=k["floor_loss"])

@@ -180,7 +180,6 @@ def problem(d: Draw, steps=None) -> Knobs:
     k["memorization_spread"] = np.full(n, 2.5)
     k["memorization_split"] = np.full(n, 0.5)
     k["readout_noise"] = np.zeros(n)
-    k["readout_time"] = np.zeros(n)
     k["val_shift"] = k["floor_loss"] * d.uniform(-0.02, 0.02)
     k["generalization_gap"] = np.where(d.chance(0.7), d.log_uniform(0.02, 4.0), 0.0)
     for name, value in (("sharp_start", 0.5), ("sharp_max", 0.5), ("sharpening", 0.0), ("stabilization", 0.0),
@@ -334,7 +333,6 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["warmup"] = np.where(~at_once & d.chance(0.6), d.uniform(0.01, 0.1), 0.0)
     k["onset_at"] = np.where(at_once, d.log_uniform(0.0005, 0.01), d.uniform(0.01, 0.15)) + k["warmup"]
     k["readout_noise"] = d.log_uniform(0.01, 0.2)
-    k["readout_time"] = np.where(at_once, d.log_uniform(0.005, 0.3), 0.0)
     k["dead_noise"] = d.log_uniform(0.1, 1.0)
     k["sharp_start"] = d.uniform(0.6, 1.2)
     k["sharp_max"] = _blend(4.0, 20.0, s) * d.uniform(0.8, 1.2)
@@ -404,8 +402,10 @@ def _plateau_early(d: Draw, k: Knobs, s: np.ndarray) -> None:
 
 
 def _plateau_stuck(d: Draw, k: Knobs, s: np.ndarray) -> None:
+    k["n_classes"] = np.where(k["n_classes"] == 0, 2, k["n_classes"])
+    k["chance_loss"] = np.log(np.maximum(k["n_classes"], 2))
     k["gated"] = 0.99 + 0.01 * s
-    k["init_excess"] = k["chance_loss"] * d.log_uniform(1e-5, 0.005)
+    k["init_excess"] = k["chance_loss"] * np.where(d.chance(0.5), d.log_uniform(1e-5, 0.005), d.log_uniform(0.05, 1.0))
     k["gate_start"] = d.uniform(-14.0, -8.0)
     k["gate_rate"] = -np.log(10.0) * k["gate_start"] * d.uniform(0.02, 0.3)
     k["slow_time"] = d.log_uniform(0.01, 0.1)
@@ -414,8 +414,6 @@ def _plateau_stuck(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["dead_noise"] = d.log_uniform(0.002, 0.05)
     k["memorization"] = np.zeros(k.n_runs)
     k["kicks"] = np.zeros(k.n_runs)
-    k["n_classes"] = np.where(k["n_classes"] == 0, 2, k["n_classes"])
-    k["chance_loss"] = np.log(np.maximum(k["n_classes"], 2))
 
 
 for _mode, _story, _apply in (
