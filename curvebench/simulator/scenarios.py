@@ -334,6 +334,8 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["onset_at"] = np.where(at_once, d.log_uniform(0.0005, 0.01), d.uniform(0.01, 0.15)) + k["warmup"]
     k["readout_noise"] = d.log_uniform(0.01, 0.2)
     k["dead_noise"] = d.log_uniform(0.1, 1.0)
+    k["noise_shape"] = np.full(k.n_runs, "skewed")
+    k["jump_prob"] = d.log_uniform(0.01, 0.08)
     k["sharp_start"] = d.uniform(0.6, 1.2)
     k["sharp_max"] = _blend(4.0, 20.0, s) * d.uniform(0.8, 1.2)
     k["stabilization"] = np.zeros(k.n_runs)
