@@ -5,7 +5,9 @@
 A suite's content never changes under its name, so the script refuses to overwrite a shipped file. Each
 suite is made by the simulator of one release: sim-v1 and stress-v1 by curvebench 0.1.0 (commit 51efec8),
 sim-v2 by 0.2.0, whose simulator was retuned against recorded runs, sim-v3 by 0.3.0 (a gradient norm that
-follows the loss, first-steps bursts, mode weights from TaskSet and the recorded corpus); running the script today for a v1 name
+follows the loss, first-steps bursts, mode weights from TaskSet and the recorded corpus), sim-v4 by 0.4.0
+(confidence growth after memorization, NaN blow-ups that do not saturate, stuck and collapsed networks that settle
+below a miscalibrated start); running the script today for a v1 name
 would make different runs, which is why a changed simulator makes a new version. The seeds below are
 reserved for these suites; learned detectors never train on them.
 """
@@ -23,7 +25,7 @@ from curvebench.run import Channel, Run, RunSet
 from curvebench.simulator import simulate_many
 
 DATA = Path(__file__).resolve().parents[1] / "curvebench" / "datasets" / "data"
-SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED = 20261124, 20261125, 20261126, 20261127
+SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED = 20261124, 20261125, 20261126, 20261127, 20261207
 STRESSES = ("no_val", "no_grad_no_lr", "per_epoch", "heavy_noise", "rescaled")
 
 
@@ -77,6 +79,7 @@ SUITES = {
     "stress-v1": lambda: stress_suite(STRESS_SEED),
     "sim-v2": lambda: simulate_many(500, seed=SIM_V2_SEED),
     "sim-v3": lambda: simulate_many(500, seed=SIM_V3_SEED),
+    "sim-v4": lambda: simulate_many(500, seed=SIM_V4_SEED),
 }
 """How each suite is made: 500 simulated runs (100 per label, every mode and severity), or the stress mix."""
 

@@ -108,6 +108,8 @@ for _name, _description in (
      "(curvebench 0.2.0; scripts/make_suites.py)"),
     ("sim-v3", "500 simulated runs from held-out seeds of the 0.3.0 simulator (gradient norm that follows the "
      "loss, first-steps bursts; scripts/make_suites.py)"),
+    ("sim-v4", "500 simulated runs from held-out seeds of the 0.4.0 simulator (confidence growth after "
+     "memorization, NaN blow-ups that do not saturate; scripts/make_suites.py)"),
     ("stress-v1", "300 simulated runs made hard: missing channels, per-epoch logs, short runs, heavy noise, "
      "rescaled losses (scripts/make_suites.py)"),
     ("recorded-cpu", "real PyTorch runs recorded on the CPU, each label verified from its numbers "
