@@ -75,7 +75,7 @@ def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
         modeled = ahead.result()
         if following is not None:
             ahead = in_background(_model, following, rngs)
-        yield from _judge(modeled, seeds, attempts)
+        yield from _judge(modeled, rngs, seeds, attempts)
 
 
 _FEATURES = {"healthy/saddle": 1, "plateau/stuck": 1, "lr_high/spikes": 2, "lr_high/collapse": 2,
@@ -133,18 +133,19 @@ def _model(assembled, rngs):
     """A chunk's trajectory and observations: on the background thread, mostly in kernels that release the GIL,
     while the main thread assembles the next chunk and judges the previous one."""
     model, knobs, rows, logging, spans = assembled
-    draws = obs.noise_draws([rngs[r] for r in rows], logging)
+    draws = obs.noise_draws([rngs[r] for r in rows], logging, knobs["wander"])
     traj = integrate(model.params, model.eta)
     for mode, span in spans:
         if mode == "overfit/memorization":
             overfit.calibrate(traj, model, knobs, logging.val_steps, span)
     seen = obs.observe(traj, model.lr, knobs, logging, draws)
-    return spans, rows, knobs, logging, traj, seen
+    return spans, rows, knobs, logging, traj, seen, (draws.state, draws.owed)
 
 
-def _judge(modeled, seeds, attempts):
-    """Ground truth, acceptance and the runs of a modeled chunk: ``(position, run, accepted)``."""
-    spans, rows, knobs, logging, traj, seen = modeled
+def _judge(modeled, rngs, seeds, attempts):
+    """Ground truth, acceptance and the runs of a modeled chunk: ``(position, run, accepted)``; the generator
+    of a run that is not accepted is left where the run's draws, made in full, would leave it."""
+    spans, rows, knobs, logging, traj, seen, (state, owed) = modeled
     table = _rows_of(knobs)
     for mode, span in spans:
         sub_traj, sub_seen, sub_plan = traj.runs(span), obs.runs_of(seen, span), _slice_plan(logging, span)
@@ -155,6 +156,8 @@ def _judge(modeled, seeds, attempts):
             r = int(rows[j])
             run = _build_run(mode, table[j], seeds[r], int(attempts[r]), logging.train_steps[j],
                              logging.val_steps[j], seen, j, onset[j - span.start])
+            if not ok[j - span.start]:
+                obs.catch_up(rngs[r], state[j], owed[j])
             yield r, run, bool(ok[j - span.start])
 
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from curvebench.simulator import generator
 from curvebench.simulator.noise import minibatch_noise, mixture_table
 from curvebench.simulator.parallel import over_runs
 from curvebench.simulator.wander import apply_wander
@@ -89,33 +90,40 @@ def plan(knobs) -> Plan:
 @dataclass
 class Draws:
     """Padded ``(runs, points)`` noise draws, each row from its run's own generator: normals for the
-    training loss, the gradient norm and the validation loss, and uniforms for the noise mixture
-    (entries past a run's own points are left undefined: nothing reads them)."""
+    training loss, the gradient norm and the validation loss, uniforms for the noise mixture and normals for
+    the wander (entries past a run's own points are left undefined: nothing reads them); ``state``: the
+    generators' states after the draws, and ``owed``: the wander normals each run skipped (its wander is 0)."""
 
     train: np.ndarray
     grad: np.ndarray
     val: np.ndarray
     uniform: np.ndarray
     wander: np.ndarray
+    state: np.ndarray
+    owed: np.ndarray
 
 
-def noise_draws(rngs: list, logging: Plan) -> Draws:
-    """Each run draws, in this order, its train, grad and val normals, its uniforms and its wander normals,
-    into padded rows, on the calling thread alone (each fill hands the GIL back: a second thread drawing would
-    wait for it as often)."""
-    n_train = [len(s) for s in logging.train_steps]
-    n_val = [len(s) for s in logging.val_steps]
-    runs, width, val_width = len(rngs), max(n_train), max(n_val)
-    draws = Draws(np.empty((runs, width)), np.empty((runs, width)), np.empty((runs, val_width)),
-                  np.empty((runs, width)), np.empty((runs, width)))
-    for rng, train, grad, val, uniform, wander, m, v in zip(rngs, draws.train, draws.grad, draws.val, draws.uniform,
-                                                             draws.wander, n_train, n_val):
-        rng.standard_normal(out=train[:m])
-        rng.standard_normal(out=grad[:m])
-        rng.standard_normal(out=val[:v])
-        rng.random(out=uniform[:m])
-        rng.standard_normal(out=wander[:m])
-    return draws
+def noise_draws(rngs: list, logging: Plan, wander: np.ndarray) -> Draws:
+    """Each run draws, in this order, its train, grad and val normals, its uniforms and its wander normals, in
+    compiled code shared between threads (:mod:`~curvebench.simulator.generator`: NumPy's own numbers).
+    A run whose ``wander`` is 0 never reads its wander normals, so it skips them; :func:`catch_up` draws
+    them if the run is simulated again."""
+    n_train = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
+    n_val = np.array([len(s) for s in logging.val_steps], dtype=np.int64)
+    wandering = np.where(np.asarray(wander) != 0, n_train, 0)
+    counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, wandering], axis=1))
+    state = generator.states(rngs)
+    out = np.empty((5, len(rngs), int(counts.max())))
+    uniform = np.array([False, False, False, True, False])
+    over_runs(lambda *turn: generator.fill_rows(*turn, state, out, counts, uniform), len(rngs))
+    return Draws(*out, state=state, owed=n_train - wandering)
+
+
+def catch_up(rng, state: np.ndarray, owed: int) -> None:
+    """Set ``rng`` where its run's noise draws, made in full, leave it (``state`` and ``owed``: the run's row of
+    :class:`Draws`), before the run is drawn again."""
+    generator.restore(rng, state)
+    rng.standard_normal(int(owed))
 
 
 @dataclass
