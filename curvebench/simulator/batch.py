@@ -66,7 +66,7 @@ def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
         groups = []
         for mode in dict.fromkeys(modes[members].tolist()):
             rows = members[modes[members] == mode]
-            local = [position[mode][int(r)] for r in rows]
+            local = np.array([position[mode][int(r)] for r in rows], dtype=np.int64)
             groups.append((mode, rows, knobs[mode].take(local), events[rows]))
         chunks.append(groups)
     ahead = in_background(_model, _assemble(chunks[0]), rngs)
@@ -226,7 +226,7 @@ def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, ons
     train_steps = train_steps[:n]
     channels = {"train_loss": Channel.trusted(train_steps, train)}
     if knobs["has_val"]:
-        keep = int(np.searchsorted(val_steps, train_steps[-1], side="right"))
+        keep = int(val_steps.searchsorted(train_steps[-1], side="right"))
         if keep:
             channels["val_loss"] = Channel.trusted(val_steps[:keep], seen.val[j, :keep])
     if knobs["has_grad_norm"]:
@@ -234,8 +234,9 @@ def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, ons
     if knobs["has_lr"]:
         channels["lr"] = Channel.trusted(train_steps, seen.lr[j, :n])
     label = mode.split("/")[0]
-    key = "".join(f"-{k:05d}" for k in seed.spawn_key)
-    meta = {"source": "simulated", "seed": int(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key],
+    spawn_key = [int(k) for k in seed.spawn_key]
+    key = "".join(f"-{k:05d}" for k in spawn_key)
+    meta = {"source": "simulated", "seed": int(seed.entropy), "spawn_key": spawn_key,
             "scenario": mode, "attempts": attempts, "knobs": knobs, "generator": GENERATOR}
-    return Run(channels, label=label, mode=mode, onset_step=onset if label != "healthy" else None,
-               meta=meta, run_id=f"{label}-{seed.entropy}{key}")
+    return Run.trusted(channels, label, mode, None if onset is None or label == "healthy" else int(onset), meta,
+                       f"{label}-{seed.entropy}{key}")

@@ -81,9 +81,13 @@ def plan(knobs) -> Plan:
                                                               "eval_at_start"))
     for steps, every, reduce, ev, start in zip(*columns):
         key = ("t", int(steps), int(every), str(reduce))
-        train.append(cache.setdefault(key, logged_steps(int(steps), int(every), str(reduce))))
+        if key not in cache:
+            cache[key] = logged_steps(*key[1:])
+        train.append(cache[key])
         key = ("v", int(steps), int(ev), bool(start))
-        val.append(cache.setdefault(key, eval_steps(int(steps), int(ev), at_start=bool(start))))
+        if key not in cache:
+            cache[key] = eval_steps(*key[1:3], at_start=key[3])
+        val.append(cache[key])
     return Plan(train, val)
 
 

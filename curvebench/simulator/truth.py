@@ -23,6 +23,7 @@ run does.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from curvebench.simulator.assemble import ONSET_MARGIN
 
@@ -99,7 +100,7 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
     start, end = train[0].astype(np.float64), train[steps - 1, rows].astype(np.float64)
     learnable = start - k["floor_loss"]
     learned = (start - end) / learnable
-    finite = np.array([np.isfinite(t[: len(s)]).all() for t, s in zip(observed.train, logging.train_steps)])
+    finite = finite_prefix(observed.train, np.array([len(s) for s in logging.train_steps], dtype=np.int64))
     has_onset = np.array([o is not None for o in onset])
     late_enough = np.array([o is None or o <= 0.97 * s for o, s in zip(onset, steps)])
     if label == "healthy":
@@ -133,6 +134,18 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
     if mode == "plateau/early":
         return finite & has_onset & (np.array([o or 0 for o in onset]) <= 0.7 * steps) & (plateau_height >= 0.1)
     return finite & has_onset & (plateau_height >= 0.8)
+
+
+@njit(cache=True, nogil=True)
+def finite_prefix(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Whether each row of ``values`` is finite in its first ``counts`` entries."""
+    out = np.ones(values.shape[0], dtype=np.bool_)
+    for r in range(values.shape[0]):
+        for j in range(counts[r]):
+            if not np.isfinite(values[r, j]):
+                out[r] = False
+                break
+    return out
 
 
 def spike_count(loss: np.ndarray, margin: float = ONSET_MARGIN, window: int = 10) -> int:
