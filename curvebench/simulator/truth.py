@@ -70,7 +70,7 @@ def onsets(mode: str, traj, observed, logging, knobs) -> list:
         bad = ~np.isfinite(observed.train) & (np.arange(observed.train.shape[1])[None, :] < logged[:, None])
         return [int(s[b.argmax()]) if b.any() else None for s, b in zip(logging.train_steps, bad)]
     if label == "overfit":
-        return [int(s[np.nanargmin(v[: len(s)])]) for s, v in zip(logging.val_steps, observed.val)]
+        return [int(s[best]) for s, best in zip(logging.val_steps, _best_evaluation(observed, logging))]
     steps = knobs["steps"]
     if label == "lr_high":
         at = rising_onset(traj.train, steps)
@@ -125,9 +125,8 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
         return ok
     if label == "overfit":
         ok = np.zeros(n, dtype=bool)
-        for i, (v, s) in enumerate(zip(observed.val, logging.val_steps)):
+        for i, (v, s, best) in enumerate(zip(observed.val, logging.val_steps, _best_evaluation(observed, logging))):
             values = v[: len(s)]
-            best = int(np.nanargmin(values))
             ok[i] = best < len(s) - 1 and (values[-1] - values[best]) / values[best] >= k["rise"][i]
         return ok & finite
     plateau_height = (end - k["floor_loss"]) / (k["chance_loss"] - k["floor_loss"])
@@ -145,6 +144,33 @@ def finite_prefix(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
             if not np.isfinite(values[r, j]):
                 out[r] = False
                 break
+    return out
+
+
+def _best_evaluation(observed, logging) -> list[int]:
+    """Each run's ``np.nanargmin`` of its validation losses (``ValueError`` if they are all NaN)."""
+    best = _nan_argmin(observed.val, np.array([len(s) for s in logging.val_steps], dtype=np.int64))
+    if (best < 0).any():
+        raise ValueError("All-NaN slice encountered")
+    return best.tolist()
+
+
+@njit(cache=True, nogil=True)
+def _nan_argmin(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per row, ``np.nanargmin`` of the first ``counts`` entries (NaN counts as +inf; -1 if all are NaN)."""
+    out = np.full(values.shape[0], -1, dtype=np.int64)
+    for r in range(values.shape[0]):
+        best, number = np.inf, False
+        for j in range(counts[r]):
+            x = values[r, j]
+            if np.isnan(x):
+                x = np.inf
+            else:
+                number = True
+            if j == 0 or x < best:
+                best, out[r] = x, j
+        if not number:
+            out[r] = -1
     return out
 
 
