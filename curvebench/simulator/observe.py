@@ -95,39 +95,31 @@ def plan(knobs) -> Plan:
 class Draws:
     """Padded ``(runs, points)`` noise draws, each row from its run's own generator: normals for the
     training loss, the gradient norm and the validation loss, uniforms for the noise mixture and normals for
-    the wander (entries past a run's own points are left undefined: nothing reads them); ``state``: the
-    generators' states after the draws, and ``owed``: the wander normals each run skipped (its wander is 0)."""
+    the wander (entries past a run's own points are left undefined: nothing reads them); ``owed``: the wander
+    normals each run skipped (its wander is 0)."""
 
     train: np.ndarray
     grad: np.ndarray
     val: np.ndarray
     uniform: np.ndarray
     wander: np.ndarray
-    state: np.ndarray
     owed: np.ndarray
 
 
-def noise_draws(rngs: list, logging: Plan, wander: np.ndarray) -> Draws:
-    """Each run draws, in this order, its train, grad and val normals, its uniforms and its wander normals, in
-    compiled code shared between threads (:mod:`~curvebench.simulator.generator`: NumPy's own numbers).
-    A run whose ``wander`` is 0 never reads its wander normals, so it skips them; :func:`catch_up` draws
-    them if the run is simulated again."""
+def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, wander: np.ndarray) -> Draws:
+    """Run ``i`` draws from ``state[rows[i]]`` (:mod:`~curvebench.simulator.generator`, in compiled code shared
+    between threads), in this order: its train, grad and val normals, its uniforms and its wander normals. A
+    run whose ``wander`` is 0 never reads its wander normals, so it skips them (and draws them,
+    :func:`~curvebench.simulator.generator.skip_normals`, only if it is simulated again)."""
     n_train = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
     n_val = np.array([len(s) for s in logging.val_steps], dtype=np.int64)
     wandering = np.where(np.asarray(wander) != 0, n_train, 0)
     counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, wandering], axis=1))
-    state = generator.states(rngs)
-    out = np.empty((5, len(rngs), int(counts.max())))
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty((5, len(rows), int(counts.max())))
     uniform = np.array([False, False, False, True, False])
-    over_runs(lambda *turn: generator.fill_rows(*turn, state, out, counts, uniform), len(rngs))
-    return Draws(*out, state=state, owed=n_train - wandering)
-
-
-def catch_up(rng, state: np.ndarray, owed: int) -> None:
-    """Set ``rng`` where its run's noise draws, made in full, leave it (``state`` and ``owed``: the run's row of
-    :class:`Draws`), before the run is drawn again."""
-    generator.restore(rng, state)
-    rng.standard_normal(int(owed))
+    over_runs(lambda *turn: generator.fill_rows(*turn, state, rows, out, counts, uniform), len(rows))
+    return Draws(*out, owed=n_train - wandering)
 
 
 @dataclass
