@@ -148,6 +148,8 @@ def _judge(modeled, state, seeds, attempts):
     of a run that is not accepted is left where the run's draws, made in full, would leave it."""
     spans, rows, knobs, logging, traj, seen, owed = modeled
     table = _rows_of(knobs)
+    last = np.array([s[-1] for s in logging.train_steps])
+    kept = obs.search_shared(logging.val_steps, last, side="right").tolist()  # the evaluations a full log keeps
     for mode, span in spans:
         sub_traj, sub_seen, sub_plan = traj.runs(span), obs.runs_of(seen, span), _slice_plan(logging, span)
         sub_knobs = knobs.take(span)
@@ -156,7 +158,7 @@ def _judge(modeled, state, seeds, attempts):
         for j in range(span.start, span.stop):
             r = int(rows[j])
             run = _build_run(mode, table[j], seeds[r], int(attempts[r]), logging.train_steps[j],
-                             logging.val_steps[j], seen, j, onset[j - span.start])
+                             logging.val_steps[j], kept[j], seen, j, onset[j - span.start])
             if not ok[j - span.start]:
                 generator.skip_normals(state[r], owed[j])
             yield r, run, bool(ok[j - span.start])
@@ -217,17 +219,18 @@ def _rows_of(knobs: Knobs) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*columns)]
 
 
-def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, onset) -> Run:
+def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, keep, seen, j, onset) -> Run:
+    """Run ``j`` of a chunk; ``keep``: how many evaluations its log keeps if it does not stop after a NaN."""
     n = len(train_steps)
     train = seen.train[j, :n]
     stop = knobs["stop_after_nan"]
     if stop is not None and not np.isfinite(train).all():
         n = min(n, int(np.argmax(~np.isfinite(train))) + 1 + int(stop))
         train = train[:n]
+        keep = int(val_steps.searchsorted(train_steps[n - 1], side="right"))
     train_steps = train_steps[:n]
     channels = {"train_loss": Channel.trusted(train_steps, train)}
     if knobs["has_val"]:
-        keep = int(val_steps.searchsorted(train_steps[-1], side="right"))
         if keep:
             channels["val_loss"] = Channel.trusted(val_steps[:keep], seen.val[j, :keep])
     if knobs["has_grad_norm"]:

@@ -91,6 +91,18 @@ def plan(knobs) -> Plan:
     return Plan(train, val)
 
 
+def search_shared(arrays: list, values: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(arrays[i], values[i], side)`` for each ``i``, one call per distinct array (runs of a
+    :class:`Plan` share their step arrays)."""
+    out = np.empty(len(arrays), dtype=np.int64)
+    shared: dict = {}
+    for i, a in enumerate(arrays):
+        shared.setdefault(id(a), (a, []))[1].append(i)
+    for a, rows in shared.values():
+        out[rows] = np.searchsorted(a, values[rows], side=side)
+    return out
+
+
 @dataclass
 class Draws:
     """Padded ``(runs, points)`` noise draws, each row from its run's own generator: normals for the

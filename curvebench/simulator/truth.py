@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from curvebench.simulator.assemble import ONSET_MARGIN
+from curvebench.simulator.observe import search_shared
 
 FLAT_WITHIN = 0.1
 """Plateau onset: the loss is within this fraction of its total drop from its final value."""
@@ -78,11 +79,9 @@ def onsets(mode: str, traj, observed, logging, knobs) -> list:
         at = np.where(burst, knobs["burst_step"], at).astype(np.int64)
     else:
         at = flat_onset(traj.train, steps)
-    out = []
-    for logged, t in zip(logging.train_steps, at):
-        j = np.searchsorted(logged, t) if t >= 0 else len(logged)
-        out.append(int(logged[j]) if j < len(logged) else None)
-    return out
+    first = search_shared(logging.train_steps, at)
+    return [int(logged[j]) if t >= 0 and j < len(logged) else None
+            for logged, t, j in zip(logging.train_steps, at.tolist(), first.tolist())]
 
 
 def accepted(mode: str, traj, observed, logging, knobs, onset: list) -> np.ndarray:
