@@ -69,6 +69,7 @@ def uniforms(state: np.ndarray, count: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def _hashmix(value, hash_const):
+    """``SeedSequence``'s ``hashmix`` (32-bit words in ``uint64``): the hashed value and the next constant."""
     value = (value ^ hash_const) & _U32
     hash_const = (hash_const * _MULT_A) & _U32
     value = (value * hash_const) & _U32
@@ -77,6 +78,7 @@ def _hashmix(value, hash_const):
 
 @njit(cache=True, nogil=True)
 def _mix(x, y):
+    """``SeedSequence``'s ``mix`` of two 32-bit words."""
     result = (_MIX_LEFT * x - _MIX_RIGHT * y) & _U32
     return result ^ (result >> np.uint64(16))
 
