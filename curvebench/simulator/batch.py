@@ -150,6 +150,7 @@ def _judge(modeled, state, seeds, attempts):
     table = _rows_of(knobs)
     last = np.array([s[-1] for s in logging.train_steps])
     kept = obs.search_shared(logging.val_steps, last, side="right").tolist()  # the evaluations a full log keeps
+    rejected: list[int] = []
     for mode, span in spans:
         sub_traj, sub_seen, sub_plan = traj.runs(span), obs.runs_of(seen, span), _slice_plan(logging, span)
         sub_knobs = knobs.take(span)
@@ -160,8 +161,9 @@ def _judge(modeled, state, seeds, attempts):
             run = _build_run(mode, table[j], seeds[r], int(attempts[r]), logging.train_steps[j],
                              logging.val_steps[j], kept[j], seen, j, onset[j - span.start])
             if not ok[j - span.start]:
-                generator.skip_normals(state[r], owed[j])
+                rejected.append(j)
             yield r, run, bool(ok[j - span.start])
+    generator.skip_normals(state, rows[rejected], owed[rejected])
 
 
 def _merge(models: list[Model]) -> Model:

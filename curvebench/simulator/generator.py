@@ -196,10 +196,11 @@ def fill_uniform(state, out, start, stop):
 
 
 @njit(cache=True, nogil=True)
-def skip_normals(state, count):
-    """Advance ``state`` past ``count`` standard normals."""
-    for _ in range(count):
-        normal(state)
+def skip_normals(states, rows, counts):
+    """Advance ``states[rows[i]]`` past ``counts[i]`` standard normals, for each ``i``."""
+    for i in range(rows.shape[0]):
+        for _ in range(counts[i]):
+            normal(states[rows[i]])
 
 
 @njit(cache=True, nogil=True)
