@@ -1,9 +1,9 @@
 """``simulate`` one run and ``simulate_many`` runs at once.
 
-Every run has its own ``numpy.random.Generator`` (PCG64) seeded from a ``SeedSequence``; it
-draws, in order, the mode, the knob uniforms, the event uniforms and then the noise, again
-for each redraw. So a run's numbers depend on its own seed only, never on the batch it was
-simulated in::
+Every run draws the numbers of its own ``numpy.random.Generator(PCG64(seed))``, ``seed`` a
+``SeedSequence`` (made in compiled code, :mod:`~curvebench.simulator.generator`): in order, the mode, the
+knob uniforms, the event uniforms and then the noise, again for each redraw. So a run's numbers depend on
+its own seed only, never on the batch it was simulated in::
 
     simulate_many(n, labels, seed=s)[i] == simulate(labels[i % len(labels)], seed=child_seeds(s, n)[i])
 
@@ -20,11 +20,12 @@ same ``steps``, ``modes``, ``severity`` and knob overrides given to both.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
 from curvebench.run import LABELS, Run, RunSet
+from curvebench.simulator import generator
 from curvebench.simulator.batch import attempt
 from curvebench.simulator.scenarios import scenarios_for, spec
 
@@ -37,12 +38,19 @@ def child_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(n)
 
 
+class _Child(NamedTuple):
+    """What a run keeps of its ``SeedSequence`` (``child_seeds(entropy, n)[spawn_key[0]]``)."""
+
+    entropy: int
+    spawn_key: tuple
+
+
 def simulate(label: str, *, steps: int | None = None, seed: int | np.random.SeedSequence = 0,
              mode: str | None = None, severity: float | None = None, **knobs: Any) -> Run:
     """One simulated run of ``label`` (its mode drawn unless given); ``knobs`` override drawn knob values."""
     sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return _simulate([label], [sequence], steps=steps, modes=None if mode is None else [mode],
-                     severity=severity, overrides=knobs)[0]
+    return _simulate([label], [sequence], generator.seeded([sequence]), steps=steps,
+                     modes=None if mode is None else [mode], severity=severity, overrides=knobs)[0]
 
 
 def simulate_many(n: int, labels: Sequence[str] | str = LABELS, *, seed: int = 0, steps: int | None = None,
@@ -55,11 +63,14 @@ def simulate_many(n: int, labels: Sequence[str] | str = LABELS, *, seed: int = 0
         return RunSet()
     wanted = [labels[i % len(labels)] for i in range(n)]
     wanted_modes = None if modes is None else [modes[i % len(modes)] for i in range(n)]
-    return RunSet(_simulate(wanted, child_seeds(seed, n), steps=steps, modes=wanted_modes,
+    entropy = np.random.SeedSequence(seed).entropy
+    seeds = [_Child(entropy, (i,)) for i in range(n)]
+    return RunSet(_simulate(wanted, seeds, generator.spawned(entropy, n), steps=steps, modes=wanted_modes,
                             severity=severity, overrides=knobs))
 
 
-def _simulate(labels, seeds, *, steps, modes, severity, overrides) -> list[Run]:
+def _simulate(labels, seeds, state, *, steps, modes, severity, overrides) -> list[Run]:
+    """The runs of ``labels``; ``state``: their generators (:mod:`~curvebench.simulator.generator`), advanced."""
     if steps is not None and int(steps) < 2:
         raise ValueError(f"steps must be at least 2, got {steps}")
     if severity is not None and not 0.0 <= float(severity) <= 1.0:
@@ -67,10 +78,8 @@ def _simulate(labels, seeds, *, steps, modes, severity, overrides) -> list[Run]:
     choices = {label: scenarios_for(label) for label in set(labels)}
     cumulative = {label: np.cumsum([s.weight for s in scenarios]) for label, scenarios in choices.items()}
     thresholds = {label: weights / weights[-1] for label, weights in cumulative.items()}
-    rngs = [np.random.Generator(np.random.PCG64(s)) for s in seeds]
     picked = []
-    for i, (label, rng) in enumerate(zip(labels, rngs)):
-        u = rng.random()
+    for i, (label, u) in enumerate(zip(labels, generator.uniforms(state, 1)[:, 0])):
         if modes is not None:
             scenario = spec(modes[i])
             if scenario.label != label:
@@ -83,14 +92,14 @@ def _simulate(labels, seeds, *, steps, modes, severity, overrides) -> list[Run]:
     pending = list(range(len(labels)))
     while pending:
         attempts[pending] += 1
-        retry = []
-        for j, run, ok in attempt([picked[i] for i in pending], [rngs[i] for i in pending],
-                                  [seeds[i] for i in pending], attempts[pending], steps=steps,
-                                  severity=severity, overrides=overrides):
+        retry, drawing = [], state[pending]
+        for j, run, ok in attempt([picked[i] for i in pending], drawing, [seeds[i] for i in pending],
+                                  attempts[pending], steps=steps, severity=severity, overrides=overrides):
             i = pending[j]
             if ok or attempts[i] >= MAX_ATTEMPTS:
                 runs[i] = run
             else:
                 retry.append(i)
+        state[pending] = drawing
         pending = sorted(retry)
     return runs

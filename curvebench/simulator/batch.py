@@ -10,11 +10,10 @@ the same bits in any chunk (the property ``tests/simulator/test_determinism.py``
 chunk is modeled (integrated and observed, mostly in compiled kernels that release the GIL) on a
 background thread while the runs of the current one are judged and built.
 
->>> import numpy as np
 >>> from curvebench.simulator.api import child_seeds
->>> rngs = [np.random.Generator(np.random.PCG64(s)) for s in child_seeds(0, 2)]
->>> done = attempt(["healthy/smooth", "lr_low/slow"], rngs, child_seeds(0, 2), [1, 1], steps=100, severity=None,
-...                overrides={})
+>>> from curvebench.simulator.generator import spawned
+>>> done = attempt(["healthy/smooth", "lr_low/slow"], spawned(0, 2), child_seeds(0, 2), [1, 1], steps=100,
+...                severity=None, overrides={})
 >>> [(i, run.mode, type(ok).__name__) for i, run, ok in sorted(done, key=lambda d: d[0])]
 [(0, 'healthy/smooth', 'bool'), (1, 'lr_low/slow', 'bool')]
 """
@@ -27,6 +26,7 @@ import numpy as np
 
 from curvebench import __version__
 from curvebench.run import Channel, Run
+from curvebench.simulator import generator
 from curvebench.simulator import observe as obs
 from curvebench.simulator import overfit
 from curvebench.simulator.assemble import EVENT_UNIFORMS, Model, assemble
@@ -43,10 +43,11 @@ CHUNK_ELEMENTS = 1_000_000
 MIN_CHUNK_RUNS = 64
 
 
-def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
-    """Simulate each run once more; yields ``(position, run, accepted)`` in no particular order."""
-    uniforms = np.stack([rng.random(UNIFORMS_PER_RUN) for rng in rngs])
-    events = np.stack([rng.random(EVENT_UNIFORMS) for rng in rngs])
+def attempt(modes, state, seeds, attempts, *, steps, severity, overrides):
+    """Simulate each run once more, drawing from its row of ``state`` (:mod:`~curvebench.simulator.generator`);
+    yields ``(position, run, accepted)`` in no particular order."""
+    uniforms = generator.uniforms(state, UNIFORMS_PER_RUN)
+    events = generator.uniforms(state, EVENT_UNIFORMS)
     modes = np.asarray(modes)
     knobs: dict[str, Knobs] = {}
     where: dict[str, np.ndarray] = {}
@@ -66,16 +67,16 @@ def attempt(modes, rngs, seeds, attempts, *, steps, severity, overrides):
         groups = []
         for mode in dict.fromkeys(modes[members].tolist()):
             rows = members[modes[members] == mode]
-            local = [position[mode][int(r)] for r in rows]
+            local = np.array([position[mode][int(r)] for r in rows], dtype=np.int64)
             groups.append((mode, rows, knobs[mode].take(local), events[rows]))
         chunks.append(groups)
-    ahead = in_background(_model, _assemble(chunks[0]), rngs)
+    ahead = in_background(_model, _assemble(chunks[0]), state)
     for i in range(len(chunks)):
         following = _assemble(chunks[i + 1]) if i + 1 < len(chunks) else None
         modeled = ahead.result()
         if following is not None:
-            ahead = in_background(_model, following, rngs)
-        yield from _judge(modeled, seeds, attempts)
+            ahead = in_background(_model, following, state)
+        yield from _judge(modeled, state, seeds, attempts)
 
 
 _FEATURES = {"healthy/saddle": 1, "plateau/stuck": 1, "lr_high/spikes": 2, "lr_high/collapse": 2,
@@ -144,23 +145,27 @@ def _assemble(groups):
     return model, knobs, rows, obs.plan(knobs), spans
 
 
-def _model(assembled, rngs):
+def _model(assembled, state):
     """A chunk's trajectory and observations: on the background thread, mostly in kernels that release the GIL,
     while the main thread assembles the next chunk and judges the previous one."""
     model, knobs, rows, logging, spans = assembled
-    draws = obs.noise_draws([rngs[r] for r in rows], logging)
+    draws = obs.noise_draws(state, rows, logging, knobs["wander"])
     traj = integrate(model.params, model.eta)
     for mode, span in spans:
         if mode == "overfit/memorization":
             overfit.calibrate(traj, model, knobs, logging.val_steps, span)
     seen = obs.observe(traj, model.lr, knobs, logging, draws)
-    return spans, rows, knobs, logging, traj, seen
+    return spans, rows, knobs, logging, traj, seen, draws.owed
 
 
-def _judge(modeled, seeds, attempts):
-    """Ground truth, acceptance and the runs of a modeled chunk: ``(position, run, accepted)``."""
-    spans, rows, knobs, logging, traj, seen = modeled
+def _judge(modeled, state, seeds, attempts):
+    """Ground truth, acceptance and the runs of a modeled chunk: ``(position, run, accepted)``; the generator
+    of a run that is not accepted is left where the run's draws, made in full, would leave it."""
+    spans, rows, knobs, logging, traj, seen, owed = modeled
     table = _rows_of(knobs)
+    last = np.array([s[-1] for s in logging.train_steps])
+    kept = obs.search_shared(logging.val_steps, last, side="right").tolist()  # the evaluations a full log keeps
+    rejected: list[int] = []
     for mode, span in spans:
         sub_traj, sub_seen, sub_plan = traj.runs(span), obs.runs_of(seen, span), _slice_plan(logging, span)
         sub_knobs = knobs.take(span)
@@ -169,8 +174,11 @@ def _judge(modeled, seeds, attempts):
         for j in range(span.start, span.stop):
             r = int(rows[j])
             run = _build_run(mode, table[j], seeds[r], int(attempts[r]), logging.train_steps[j],
-                             logging.val_steps[j], seen, j, onset[j - span.start])
+                             logging.val_steps[j], kept[j], seen, j, onset[j - span.start])
+            if not ok[j - span.start]:
+                rejected.append(j)
             yield r, run, bool(ok[j - span.start])
+    generator.skip_normals(state, rows[rejected], owed[rejected])
 
 
 def _merge(models: list[Model]) -> Model:
@@ -228,17 +236,18 @@ def _rows_of(knobs: Knobs) -> list[dict]:
     return [dict(zip(names, row)) for row in zip(*columns)]
 
 
-def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, onset) -> Run:
+def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, keep, seen, j, onset) -> Run:
+    """Run ``j`` of a chunk; ``keep``: how many evaluations its log keeps if it does not stop after a NaN."""
     n = len(train_steps)
     train = seen.train[j, :n]
     stop = knobs["stop_after_nan"]
     if stop is not None and not np.isfinite(train).all():
         n = min(n, int(np.argmax(~np.isfinite(train))) + 1 + int(stop))
         train = train[:n]
+        keep = int(val_steps.searchsorted(train_steps[n - 1], side="right"))
     train_steps = train_steps[:n]
     channels = {"train_loss": Channel.trusted(train_steps, train)}
     if knobs["has_val"]:
-        keep = int(np.searchsorted(val_steps, train_steps[-1], side="right"))
         if keep:
             channels["val_loss"] = Channel.trusted(val_steps[:keep], seen.val[j, :keep])
     if knobs["has_grad_norm"]:
@@ -246,8 +255,9 @@ def _build_run(mode, knobs, seed, attempts, train_steps, val_steps, seen, j, ons
     if knobs["has_lr"]:
         channels["lr"] = Channel.trusted(train_steps, seen.lr[j, :n])
     label = mode.split("/")[0]
-    key = "".join(f"-{k:05d}" for k in seed.spawn_key)
-    meta = {"source": "simulated", "seed": int(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key],
+    spawn_key = [int(k) for k in seed.spawn_key]
+    key = "".join(f"-{k:05d}" for k in spawn_key)
+    meta = {"source": "simulated", "seed": int(seed.entropy), "spawn_key": spawn_key,
             "scenario": mode, "attempts": attempts, "knobs": knobs, "generator": GENERATOR}
-    return Run(channels, label=label, mode=mode, onset_step=onset if label != "healthy" else None,
-               meta=meta, run_id=f"{label}-{seed.entropy}{key}")
+    return Run.trusted(channels, label, mode, None if onset is None or label == "healthy" else int(onset), meta,
+                       f"{label}-{seed.entropy}{key}")

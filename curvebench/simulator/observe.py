@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from curvebench.simulator import generator
 from curvebench.simulator.noise import minibatch_noise, mixture_table
 from curvebench.simulator.parallel import over_runs
 from curvebench.simulator.wander import apply_wander
@@ -80,42 +81,57 @@ def plan(knobs) -> Plan:
                                                               "eval_at_start"))
     for steps, every, reduce, ev, start in zip(*columns):
         key = ("t", int(steps), int(every), str(reduce))
-        train.append(cache.setdefault(key, logged_steps(int(steps), int(every), str(reduce))))
+        if key not in cache:
+            cache[key] = logged_steps(*key[1:])
+        train.append(cache[key])
         key = ("v", int(steps), int(ev), bool(start))
-        val.append(cache.setdefault(key, eval_steps(int(steps), int(ev), at_start=bool(start))))
+        if key not in cache:
+            cache[key] = eval_steps(*key[1:3], at_start=key[3])
+        val.append(cache[key])
     return Plan(train, val)
+
+
+def search_shared(arrays: list, values: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(arrays[i], values[i], side)`` for each ``i``, one call per distinct array (runs of a
+    :class:`Plan` share their step arrays)."""
+    out = np.empty(len(arrays), dtype=np.int64)
+    shared: dict = {}
+    for i, a in enumerate(arrays):
+        shared.setdefault(id(a), (a, []))[1].append(i)
+    for a, rows in shared.values():
+        out[rows] = np.searchsorted(a, values[rows], side=side)
+    return out
 
 
 @dataclass
 class Draws:
     """Padded ``(runs, points)`` noise draws, each row from its run's own generator: normals for the
-    training loss, the gradient norm and the validation loss, and uniforms for the noise mixture
-    (entries past a run's own points are left undefined: nothing reads them)."""
+    training loss, the gradient norm and the validation loss, uniforms for the noise mixture and normals for
+    the wander (entries past a run's own points are left undefined: nothing reads them); ``owed``: the wander
+    normals each run skipped (its wander is 0)."""
 
     train: np.ndarray
     grad: np.ndarray
     val: np.ndarray
     uniform: np.ndarray
     wander: np.ndarray
+    owed: np.ndarray
 
 
-def noise_draws(rngs: list, logging: Plan) -> Draws:
-    """Each run draws, in this order, its train, grad and val normals, its uniforms and its wander normals,
-    into padded rows, on the calling thread alone (each fill hands the GIL back: a second thread drawing would
-    wait for it as often)."""
-    n_train = [len(s) for s in logging.train_steps]
-    n_val = [len(s) for s in logging.val_steps]
-    runs, width, val_width = len(rngs), max(n_train), max(n_val)
-    draws = Draws(np.empty((runs, width)), np.empty((runs, width)), np.empty((runs, val_width)),
-                  np.empty((runs, width)), np.empty((runs, width)))
-    for rng, train, grad, val, uniform, wander, m, v in zip(rngs, draws.train, draws.grad, draws.val, draws.uniform,
-                                                             draws.wander, n_train, n_val):
-        rng.standard_normal(out=train[:m])
-        rng.standard_normal(out=grad[:m])
-        rng.standard_normal(out=val[:v])
-        rng.random(out=uniform[:m])
-        rng.standard_normal(out=wander[:m])
-    return draws
+def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, wander: np.ndarray) -> Draws:
+    """Run ``i`` draws from ``state[rows[i]]`` (:mod:`~curvebench.simulator.generator`, in compiled code shared
+    between threads), in this order: its train, grad and val normals, its uniforms and its wander normals. A
+    run whose ``wander`` is 0 never reads its wander normals, so it skips them (and draws them,
+    :func:`~curvebench.simulator.generator.skip_normals`, only if it is simulated again)."""
+    n_train = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
+    n_val = np.array([len(s) for s in logging.val_steps], dtype=np.int64)
+    wandering = np.where(np.asarray(wander) != 0, n_train, 0)
+    counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, wandering], axis=1))
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.empty((5, len(rows), int(counts.max())))
+    uniform = np.array([False, False, False, True, False])
+    over_runs(lambda *turn: generator.fill_rows(*turn, state, rows, out, counts, uniform), len(rows))
+    return Draws(*out, owed=n_train - wandering)
 
 
 @dataclass

@@ -23,17 +23,21 @@ THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 BLOCK = 64
 """Runs per block: neighbouring runs share cache lines of the time-major outputs, so one thread writes them all."""
 
+SHARES = 4
+"""Calls of a kernel per thread (see :func:`over_runs`)."""
+
 _EXECUTORS: dict[tuple[str, int], ThreadPoolExecutor] = {}
 
 
 def over_runs(work: Callable[[int, int, int], object], runs: int) -> None:
-    """Call ``work(first, stride, block)`` once per thread; it does blocks ``first, first + stride, ...``
-    of ``block`` runs."""
-    threads = max(1, min(THREADS, runs // BLOCK))
-    if threads == 1:
+    """Call ``work(first, stride, block)`` for ``first`` in ``range(stride)``; each call does blocks ``first,
+    first + stride, ...`` of ``block`` runs. There are :data:`SHARES` calls per thread, taken in turn by the
+    threads, so a thread slowed down (by other processes) takes fewer."""
+    shares = max(1, min(SHARES * THREADS, runs // BLOCK))
+    if shares == 1 or THREADS == 1:
         work(0, 1, BLOCK)
         return
-    list(_executor("simulator", THREADS).map(lambda first: work(first, threads, BLOCK), range(threads)))
+    list(_executor("simulator", THREADS).map(lambda first: work(first, shares, BLOCK), range(shares)))
 
 
 def in_background(function: Callable, *args) -> Future:

@@ -23,8 +23,10 @@ run does.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from curvebench.simulator.assemble import ONSET_MARGIN
+from curvebench.simulator.observe import search_shared
 
 FLAT_WITHIN = 0.1
 """Plateau onset: the loss is within this fraction of its total drop from its final value."""
@@ -69,7 +71,7 @@ def onsets(mode: str, traj, observed, logging, knobs) -> list:
         bad = ~np.isfinite(observed.train) & (np.arange(observed.train.shape[1])[None, :] < logged[:, None])
         return [int(s[b.argmax()]) if b.any() else None for s, b in zip(logging.train_steps, bad)]
     if label == "overfit":
-        return [int(s[np.nanargmin(v[: len(s)])]) for s, v in zip(logging.val_steps, observed.val)]
+        return [int(s[best]) for s, best in zip(logging.val_steps, _best_evaluation(observed, logging))]
     steps = knobs["steps"]
     if label == "lr_high":
         at = rising_onset(traj.train, steps)
@@ -77,11 +79,9 @@ def onsets(mode: str, traj, observed, logging, knobs) -> list:
         at = np.where(burst, knobs["burst_step"], at).astype(np.int64)
     else:
         at = flat_onset(traj.train, steps)
-    out = []
-    for logged, t in zip(logging.train_steps, at):
-        j = np.searchsorted(logged, t) if t >= 0 else len(logged)
-        out.append(int(logged[j]) if j < len(logged) else None)
-    return out
+    first = search_shared(logging.train_steps, at)
+    return [int(logged[j]) if t >= 0 and j < len(logged) else None
+            for logged, t, j in zip(logging.train_steps, at.tolist(), first.tolist())]
 
 
 def accepted(mode: str, traj, observed, logging, knobs, onset: list) -> np.ndarray:
@@ -99,7 +99,7 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
     start, end = train[0].astype(np.float64), train[steps - 1, rows].astype(np.float64)
     learnable = start - k["floor_loss"]
     learned = (start - end) / learnable
-    finite = np.array([np.isfinite(t[: len(s)]).all() for t, s in zip(observed.train, logging.train_steps)])
+    finite = finite_prefix(observed.train, np.array([len(s) for s in logging.train_steps], dtype=np.int64))
     has_onset = np.array([o is not None for o in onset])
     late_enough = np.array([o is None or o <= 0.97 * s for o, s in zip(onset, steps)])
     if label == "healthy":
@@ -124,15 +124,53 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
         return ok
     if label == "overfit":
         ok = np.zeros(n, dtype=bool)
-        for i, (v, s) in enumerate(zip(observed.val, logging.val_steps)):
+        for i, (v, s, best) in enumerate(zip(observed.val, logging.val_steps, _best_evaluation(observed, logging))):
             values = v[: len(s)]
-            best = int(np.nanargmin(values))
             ok[i] = best < len(s) - 1 and (values[-1] - values[best]) / values[best] >= k["rise"][i]
         return ok & finite
     plateau_height = (end - k["floor_loss"]) / (k["chance_loss"] - k["floor_loss"])
     if mode == "plateau/early":
         return finite & has_onset & (np.array([o or 0 for o in onset]) <= 0.7 * steps) & (plateau_height >= 0.1)
     return finite & has_onset & (plateau_height >= 0.8)
+
+
+@njit(cache=True, nogil=True)
+def finite_prefix(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Whether each row of ``values`` is finite in its first ``counts`` entries."""
+    out = np.ones(values.shape[0], dtype=np.bool_)
+    for r in range(values.shape[0]):
+        for j in range(counts[r]):
+            if not np.isfinite(values[r, j]):
+                out[r] = False
+                break
+    return out
+
+
+def _best_evaluation(observed, logging) -> list[int]:
+    """Each run's ``np.nanargmin`` of its validation losses (``ValueError`` if they are all NaN)."""
+    best = _nan_argmin(observed.val, np.array([len(s) for s in logging.val_steps], dtype=np.int64))
+    if (best < 0).any():
+        raise ValueError("All-NaN slice encountered")
+    return best.tolist()
+
+
+@njit(cache=True, nogil=True)
+def _nan_argmin(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per row, ``np.nanargmin`` of the first ``counts`` entries (NaN counts as +inf; -1 if all are NaN)."""
+    out = np.full(values.shape[0], -1, dtype=np.int64)
+    for r in range(values.shape[0]):
+        best, number = np.inf, False
+        for j in range(counts[r]):
+            x = values[r, j]
+            if np.isnan(x):
+                x = np.inf
+            else:
+                number = True
+            if j == 0 or x < best:
+                best, out[r] = x, j
+        if not number:
+            out[r] = -1
+    return out
 
 
 def spike_count(loss: np.ndarray, margin: float = ONSET_MARGIN, window: int = 10) -> int:
