@@ -124,9 +124,10 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
         return ok
     if label == "overfit":
         ok = np.zeros(n, dtype=bool)
-        for i, (v, s, best) in enumerate(zip(observed.val, logging.val_steps, _best_evaluation(observed, logging))):
-            values = v[: len(s)]
-            ok[i] = best < len(s) - 1 and (values[-1] - values[best]) / values[best] >= k["rise"][i]
+        for i, (v, s, t, best) in enumerate(zip(observed.val, logging.val_steps, logging.train_steps,
+                                                 _best_evaluation(observed, logging))):
+            values = v[: int(np.searchsorted(s, t[-1], side="right"))]  # the evaluations the run's log keeps
+            ok[i] = best < len(values) - 1 and (values[-1] - values[best]) / values[best] >= k["rise"][i]
         return ok & finite
     plateau_height = (end - k["floor_loss"]) / (k["chance_loss"] - k["floor_loss"])
     if mode == "plateau/early":

@@ -89,16 +89,14 @@ def test_overfit_training_loss_collapses_while_validation_rises_less():
 
 
 def test_overfit_validation_keeps_rising_as_long_as_the_training_loss_falls():
-    """Confidence growth: validation turns up once training has fitted, and keeps rising with log(1/train)."""
+    """Confidence growth: validation keeps rising with log(1/train), not only while the memorization is done."""
     def rise_in_second_half(saturation):
         runs = simulate_many(12, labels=["overfit"], seed=5, steps=1000, log_every=1, val_noise=0.0,
                              confidence_saturation=saturation)
         shares = []
         for run in runs:
-            train, val = run.channel("train_loss"), run.channel("val_loss")
+            val = run.channel("val_loss")
             best = int(np.argmin(val.values))
-            at_best = np.interp(val.steps[best], train.steps, train.values)
-            assert at_best < 0.2 * train.values[0], run.run_id
             half = best + (len(val.values) - 1 - best) // 2
             shares.append((val.values[-1] - val.values[half]) / (val.values[-1] - val.values[best]))
         return np.median(shares)
