@@ -47,7 +47,8 @@ def draw(ax, run, *, grad: bool = True, title: str | None = None) -> None:
         ax.axvspan(bad[0], train.steps[-1], color="tab:red", alpha=0.15, label="NaN")
     if run.onset_step is not None:
         ax.axvline(run.onset_step, color="black", ls="--", lw=0.9, label="onset")
-    finite = train.values[np.isfinite(train.values)]
+    shown = np.concatenate([train.values] + ([run.channel("val_loss").values] if run.has("val_loss") else []))
+    finite = shown[np.isfinite(shown)]  # the y-range holds both losses
     low, high = np.percentile(finite, [0.5, 99.0])
     if low > 0 and finite.max() / low > 50:
         ax.set_yscale("log")

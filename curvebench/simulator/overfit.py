@@ -16,7 +16,7 @@ margin ``m(t) = log(1 + q_c / q(t)) - log(1 + q_c)``, where ``q(t)`` is the trai
 memorized part relative to its start (``train_residual + (1 - train_residual) r(t)``, ``r`` the
 share of memorization not yet done): near zero while ``q >> q_c``, then linear in ``log(1/q)``, as in
 the recorded runs, whose validation rise after the minimum tracks the fall of the log training loss
-(digits: validation minimum at 8-17% of the run, when training is already down 300-1,000x). ``q_c``
+(digits: validation minimum at 8-17% of the run, when training is already down 300-1,200x). ``q_c``
 is ``confidence_at`` times ``q`` at the onset; the cost saturates as ``m / (1 + m / m_sat)``
 (``confidence_saturation``; a regression's squared error saturates, the recorded diabetes runs rise
 within the first third after their minimum).
