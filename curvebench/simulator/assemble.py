@@ -15,7 +15,7 @@ is solved exactly after integration, :mod:`~curvebench.simulator.overfit`.)
 >>> from curvebench.simulator.scenarios import sample_knobs
 >>> knobs = sample_knobs("healthy/smooth", np.full((1, 96), 0.5), steps=200)
 >>> model = assemble(knobs, "healthy/smooth", np.full((1, 24), 0.5))
->>> model.eta.shape, model.params.h.shape
+>>> model.eta().shape, model.params.h.shape
 ((1, 200), (1, 6))
 """
 
@@ -43,30 +43,44 @@ ONSET_MARGIN = 0.05
 
 @dataclass
 class Model:
-    """What :func:`~curvebench.simulator.dynamics.integrate` runs: parameters, ``eta`` and the logged ``lr``."""
+    """What :func:`~curvebench.simulator.dynamics.integrate` runs: parameters and each run's learning rates
+    as a shared schedule times per-run scales, ``eta = stability * schedule`` (stability units) and the
+    logged ``lr = lr_scale * schedule``."""
 
     params: ModelParams
-    eta: np.ndarray
-    lr: np.ndarray
+    schedule: np.ndarray
+    stability: np.ndarray
+    lr_scale: np.ndarray
+
+    def eta(self, rows: slice = slice(None)) -> np.ndarray:
+        """The ``(runs, steps)`` learning rates in stability units of the runs at ``rows``."""
+        return self.stability[rows, None] * self.schedule[rows]
 
 
-def assemble(knobs: Knobs, mode: str, events: np.ndarray) -> Model:
-    """The model for ``knobs`` (all of one ``mode``); ``events``: ``(runs, EVENT_UNIFORMS)`` uniforms.
+SCHEDULE_KNOBS = ("warmup", "final", "gamma", "milestone1", "milestone2", "cycle_rise", "decay")
+"""The knobs that shape a run's learning-rate schedule, besides its ``schedule`` kind and ``steps``."""
+
+
+def schedule_of(tables: list[Knobs]) -> np.ndarray:
+    """The schedule matrix of the runs of ``tables``, in order (rows padded to the longest run)."""
+    column = lambda name: np.concatenate([t[name] for t in tables])
+    return schedule_matrix(list(column("schedule")), column("steps"), **{n: column(n) for n in SCHEDULE_KNOBS})
+
+
+def assemble(knobs: Knobs, mode: str, events: np.ndarray, schedule: np.ndarray | None = None) -> Model:
+    """The model for ``knobs`` (all of one ``mode``); ``events``: ``(runs, EVENT_UNIFORMS)`` uniforms;
+    ``schedule``: the runs' :func:`schedule_of`, of any padded width (made here if not given).
 
     Knobs solved from a severity (``lr_factor``, ``stability``, ``sharpening``, ``memorization``,
     ...) are written back into ``knobs``.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _assemble(knobs, mode, events)
+        return _assemble(knobs, mode, events, schedule_of([knobs]) if schedule is None else schedule)
 
 
-def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
+def _assemble(k: Knobs, mode: str, events: np.ndarray, shape: np.ndarray) -> Model:
     n = k.n_runs
     steps = k["steps"]
-    shape = schedule_matrix(
-        list(k["schedule"]), steps, warmup=k["warmup"], final=k["final"], gamma=k["gamma"],
-        milestone1=k["milestone1"], milestone2=k["milestone2"], cycle_rise=k["cycle_rise"], decay=k["decay"],
-    )
     effective = _effective(shape, steps)
     learnable = k["chance_loss"] - k["floor_loss"]
     times = np.exp(np.linspace(0.0, 1.0, SIGNAL_MODES)[None, :] * np.log(k["slow_time"] / k["fast_time"])[:, None])
@@ -84,7 +98,6 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
         k["lr_factor"] = 2.0 + 6.0 * events[:, -1]
         healthy_stability = k["stability"] / k["lr_factor"]
     stability = k["stability"]
-    eta = stability[:, None] * shape
     cap = np.minimum(0.9, 1.9 / stability)
     signal_h = np.minimum(1.0 / (2.0 * healthy_stability[:, None] * times), cap[:, None])
 
@@ -105,7 +118,8 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     delta = -e0[:, -MEMORIZATION_MODES:] if use_mem else np.zeros((n, 0))
 
     noise = _noise(h, e0, healthy_stability, k["noise_floor"] * learnable)
-    tau = _tau(eta, steps)
+    tau = _tau(shape, stability, steps)
+    eta = stability[:, None] * shape if mode in _NEED_ETA else None
 
     params = ModelParams.quadratic(h=h, e0=e0, noise=np.zeros(n), floor=k["floor_loss"])
     params.noise = noise
@@ -136,8 +150,11 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray) -> Model:
     params.readout = k["readout_noise"]
     params.clip = k["clip"] * grad0
     params.kicks += _kicks(k, events, stability)
-    lr = k["lr"][:, None] * k["lr_factor"][:, None] * shape
-    return Model(params, eta, lr)
+    return Model(params, shape, stability, k["lr"] * k["lr_factor"])
+
+
+_NEED_ETA = ("lr_high/divergence", "lr_high/nan", "lr_high/oscillation", "lr_high/collapse")
+"""Modes whose causes are solved from the learning rates step by step."""
 
 
 def _valid(matrix: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -148,25 +165,27 @@ def _valid(matrix: np.ndarray, steps: np.ndarray) -> np.ndarray:
 def _effective(shape: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Each run's effective length: its schedule summed over its own steps, in step order."""
     out = np.empty(len(steps))
-    _sum_rows(shape, np.asarray(steps, dtype=np.int64), 0, out)
+    _sum_rows(shape, np.ones(len(steps)), np.asarray(steps, dtype=np.int64), 0, out)
     return out
 
 
-def _tau(eta: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """Each run's summed learning rate over its own steps, in step order (padding adds zeros)."""
+def _tau(shape: np.ndarray, stability: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Each run's summed learning rate ``stability * shape`` over its own steps, in step order (a padded
+    row adds a zero)."""
     out = np.empty(len(steps))
-    _sum_rows(eta, np.asarray(steps, dtype=np.int64), eta.shape[1], out)
+    _sum_rows(shape, np.asarray(stability, dtype=np.float64), np.asarray(steps, dtype=np.int64), shape.shape[1], out)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _sum_rows(matrix, steps, width, out):
-    """``out[r]``: ``matrix[r, 0] + matrix[r, 1] + ...`` over the run's own steps, plus ``0.0`` if the row is
-    padded to ``width`` (so a ``-0.0`` sum turns ``0.0``): the rounding of ``np.cumsum``'s last entry."""
+def _sum_rows(matrix, scale, steps, width, out):
+    """``out[r]``: ``scale[r] * matrix[r, 0] + scale[r] * matrix[r, 1] + ...`` over the run's own steps, plus
+    ``0.0`` if the row is padded to ``width`` (so a ``-0.0`` sum turns ``0.0``): the rounding of the last entry
+    of ``np.cumsum`` over ``scale[:, None] * matrix``."""
     for r in range(matrix.shape[0]):
-        total = matrix[r, 0]
+        total = scale[r] * matrix[r, 0]
         for t in range(1, steps[r]):
-            total += matrix[r, t]
+            total += scale[r] * matrix[r, t]
         if steps[r] < width:
             total += 0.0
         out[r] = total

@@ -29,7 +29,7 @@ from curvebench.run import Channel, Run
 from curvebench.simulator import generator
 from curvebench.simulator import observe as obs
 from curvebench.simulator import overfit
-from curvebench.simulator.assemble import EVENT_UNIFORMS, Model, assemble
+from curvebench.simulator.assemble import EVENT_UNIFORMS, Model, assemble, schedule_of
 from curvebench.simulator.dynamics import ModelParams, integrate
 from curvebench.simulator.knobs import UNIFORMS_PER_RUN, Knobs
 from curvebench.simulator.parallel import in_background
@@ -135,13 +135,15 @@ def _override(knobs: Knobs, overrides: dict) -> None:
 
 def _assemble(groups):
     """A chunk's merged model, knobs, rows, logging plan and the span of each mode's rows."""
-    model = _merge([assemble(k, mode, ev) for mode, _, k, ev in groups])
-    knobs = _merge_knobs([k for _, _, k, _ in groups])
-    rows = np.concatenate([r for _, r, _, _ in groups])
     spans, start = [], 0
     for mode, members, _, _ in groups:
         spans.append((mode, slice(start, start + len(members))))
         start += len(members)
+    schedule = schedule_of([k for _, _, k, _ in groups])  # one matrix for the chunk; each mode assembles its rows
+    model = _merge([assemble(k, mode, ev, schedule[span]) for (mode, _, k, ev), (_, span) in zip(groups, spans)],
+                   schedule)
+    knobs = _merge_knobs([k for _, _, k, _ in groups])
+    rows = np.concatenate([r for _, r, _, _ in groups])
     return model, knobs, rows, obs.plan(knobs), spans
 
 
@@ -150,11 +152,11 @@ def _model(assembled, state):
     while the main thread assembles the next chunk and judges the previous one."""
     model, knobs, rows, logging, spans = assembled
     draws = obs.noise_draws(state, rows, logging, knobs["wander"])
-    traj = integrate(model.params, model.eta)
+    traj = integrate(model.params, model.schedule, model.stability)
     for mode, span in spans:
         if mode == "overfit/memorization":
             overfit.calibrate(traj, model, knobs, logging.val_steps, span)
-    seen = obs.observe(traj, model.lr, knobs, logging, draws)
+    seen = obs.observe(traj, model.schedule, model.lr_scale, knobs, logging, draws)
     return spans, rows, knobs, logging, traj, seen, draws.owed
 
 
@@ -181,14 +183,13 @@ def _judge(modeled, state, seeds, attempts):
     generator.skip_normals(state, rows[rejected], owed[rejected])
 
 
-def _merge(models: list[Model]) -> Model:
-    """One model for runs of several modes: mode columns, delta columns and steps padded (the schedules with
-    their last value), kicks renumbered."""
+def _merge(models: list[Model], schedule: np.ndarray) -> Model:
+    """One model for runs of several modes (rows of ``schedule`` in order): mode columns and delta columns
+    padded, kicks renumbered."""
     if len(models) == 1:
         return models[0]
     modes = max(m.params.h.shape[1] for m in models)
     mem = max(m.params.delta.shape[1] for m in models)
-    span = max(m.eta.shape[1] for m in models)
     values, kicks, offset = {}, [], 0
     for f in fields(ModelParams):
         if f.name == "kicks":
@@ -199,16 +200,11 @@ def _merge(models: list[Model]) -> Model:
         elif f.name == "delta":
             parts = [np.pad(p, ((0, 0), (0, mem - p.shape[1]))) for p in parts]
         values[f.name] = np.concatenate(parts)
-    eta, lr = (np.empty((sum(m.eta.shape[0] for m in models), span), dtype=np.result_type(*series))
-               for series in ([m.eta for m in models], [m.lr for m in models]))
     for m in models:
         kicks += [(s, r + offset, mode, v) for s, r, mode, v in m.params.kicks]
-        rows = slice(offset, offset + m.eta.shape[0])
-        for out, part in ((eta, m.eta), (lr, m.lr)):
-            out[rows, : part.shape[1]] = part
-            out[rows, part.shape[1]:] = part[:, -1:]
-        offset = rows.stop
-    return Model(replace(models[0].params, **values, kicks=kicks), eta, lr)
+        offset += len(m.stability)
+    return Model(replace(models[0].params, **values, kicks=kicks), schedule,
+                 np.concatenate([m.stability for m in models]), np.concatenate([m.lr_scale for m in models]))
 
 
 def _merge_knobs(tables: list[Knobs]) -> Knobs:

@@ -61,7 +61,7 @@ batch are shared between threads. The kernel calls only code of this module: num
 cache does not notice edits to other modules.
 
 >>> params = ModelParams.quadratic(h=[[1.0, 0.1]], e0=[[0.0, 2.0]], noise=[0.0], floor=[1.0])
->>> traj = integrate(params, np.full((1, 3), 0.5))
+>>> traj = integrate(params, np.ones((1, 3)), np.array([0.5]))
 >>> traj.train[:, 0].astype(float).round(4).tolist()
 [1.2, 1.1805, 1.1629]
 """
@@ -175,13 +175,15 @@ class Trajectory:
         return Trajectory(self.train[:, span], self.val[:, span], self.grad_norm[:, span], self.capacity[:, span])
 
 
-def integrate(params: ModelParams, eta: np.ndarray) -> Trajectory:
-    """Run the model for ``eta.shape[1]`` steps with learning rates ``eta`` (stability units)."""
-    eta = np.ascontiguousarray(eta, dtype=DTYPE)
-    runs, steps = eta.shape
+def integrate(params: ModelParams, schedule: np.ndarray, stability: np.ndarray) -> Trajectory:
+    """Run the model for ``schedule.shape[1]`` steps with learning rates ``stability * schedule`` (stability
+    units; the product is rounded to float32 at each step)."""
+    schedule = np.ascontiguousarray(schedule, dtype=np.float64)
+    stability = np.ascontiguousarray(stability, dtype=np.float64)
+    runs, steps = schedule.shape
     inputs = _pack(params)
     train, val, grad, capacity = (np.empty((runs, steps), DTYPE) for _ in range(4))
-    over_runs(lambda *turn: _advance(*turn, eta, *inputs, train, val, grad, capacity), runs)
+    over_runs(lambda *turn: _advance(*turn, schedule, stability, *inputs, train, val, grad, capacity), runs)
     return Trajectory(train.T, val.T, grad.T, capacity.T)
 
 
@@ -221,26 +223,26 @@ def _link(excess, scale, power):
 
 
 @njit(cache=True, nogil=True)
-def _advance(first, stride, block, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step,
-             kick_mode, kick_value, train, val, grad, capacity):
+def _advance(first, stride, block, schedule, stability, scalars, h, second0, noise_h, share, delta, e_mem0,
+             kick_start, kick_step, kick_mode, kick_value, train, val, grad, capacity):
     """Blocks ``first, first + stride, ...`` of ``block`` runs: write their rows of the four outputs."""
-    runs = eta.shape[0]
+    runs = schedule.shape[0]
     work = np.empty((7, h.shape[1]), np.float32)
     e_mem = np.empty(delta.shape[1], np.float32)
     for b in range(first * block, runs, stride * block):
         for r in range(b, min(b + block, runs)):
-            _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step,
+            _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step,
                          kick_mode, kick_value, train, val, grad, capacity, work, e_mem)
 
 
 @njit(cache=True, nogil=True)
-def _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step, kick_mode,
-                 kick_value, train, val, grad, capacity, work, e_mem):
+def _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, delta, e_mem0, kick_start, kick_step,
+                 kick_mode, kick_value, train, val, grad, capacity, work, e_mem):
     """Run ``r`` from its first step to its last (``work`` and ``e_mem`` are scratch).
 
     Clamps are written as comparisons that let NaN through, as NumPy's ``minimum``/``maximum`` do.
     """
-    steps, modes, n_mem = eta.shape[1], h.shape[1], delta.shape[1]
+    steps, modes, n_mem = schedule.shape[1], h.shape[1], delta.shape[1]
     second, energy, half_h, initial, opened, factor, noise = work[0], work[1], work[2], work[3], work[4], work[5], work[6]
     m0 = modes - n_mem
     p, hr, nh, sh = scalars[r], h[r], noise_h[r], share[r]
@@ -345,7 +347,7 @@ def _advance_run(r, eta, scalars, h, second0, noise_h, share, delta, e_mem0, kic
         train[r, t], val[r, t], grad[r, t], capacity[r, t] = loss, loss_val, norm, alive_share
         previous = loss
         level = _noise_level(loss, p[NOISE_REFERENCE], p[NOISE_POWER])
-        rate = eta[r, t]
+        rate = DTYPE(stability[r] * schedule[r, t])
         if clipped:
             ratio = clip_at / norm
             rate *= ONE if ratio > ONE else ratio

@@ -150,19 +150,21 @@ KNOBS = ("log_every", "chance_loss", "noise_power", "loss_noise", "dead_noise", 
 """The knobs the kernel reads, in the column order of its ``table``."""
 
 
-def observe(traj, lr: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observed:
-    """Observed values at each run's logged and evaluation steps."""
-    train_steps, n_train = _pad(logging.train_steps)
-    val_steps, n_val = _pad(logging.val_steps)
+def observe(traj, schedule: np.ndarray, lr_scale: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observed:
+    """Observed values at each run's logged and evaluation steps; the logged learning rate is
+    ``lr_scale * schedule``."""
+    train_steps, n_train = pad_steps(logging.train_steps)
+    val_steps, n_val = pad_steps(logging.val_steps)
     runs, width = train_steps.shape
     table = np.stack([np.asarray(knobs[name], dtype=np.float64) for name in KNOBS], axis=1)
     mean = np.ascontiguousarray(knobs["log_reduce"] == "mean")
-    lr = np.ascontiguousarray(lr, dtype=np.float64)
+    schedule = np.ascontiguousarray(schedule, dtype=np.float64)
+    lr_scale = np.ascontiguousarray(lr_scale, dtype=np.float64)
     model = [np.ascontiguousarray(a.T) for a in (traj.train, traj.val, traj.grad_norm, traj.capacity)]
     seen = Observed(*(np.empty((runs, w)) for w in (width, val_steps.shape[1], width, width, width)))
     sigma = np.empty((runs, width))
-    over_runs(lambda *turn: _observe(*turn, *model, lr, train_steps, n_train, val_steps, n_val, table, mean,
-                                     draws.grad, draws.val, seen.noiseless_train, sigma, seen.train, seen.val,
+    over_runs(lambda *turn: _observe(*turn, *model, schedule, lr_scale, train_steps, n_train, val_steps, n_val, table,
+                                     mean, draws.grad, draws.val, seen.noiseless_train, sigma, seen.train, seen.val,
                                      seen.grad_norm, seen.lr), runs)
     expected = seen.noiseless_train
     if np.any(knobs["wander"] > 0):
@@ -175,7 +177,7 @@ def observe(traj, lr: np.ndarray, knobs, logging: Plan, draws: Draws) -> Observe
     return seen
 
 
-def _pad(arrays: list) -> tuple[np.ndarray, np.ndarray]:
+def pad_steps(arrays: list) -> tuple[np.ndarray, np.ndarray]:
     """``(runs, longest)`` steps (undefined past each run's own) and each run's count; runs that share one
     step array (:func:`plan`) are filled together."""
     counts = np.array([len(a) for a in arrays], dtype=np.int64)
@@ -189,7 +191,8 @@ def _pad(arrays: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _observe(first, stride, block, model_train, model_val, model_grad, model_capacity, lr, train_steps, n_train,
+def _observe(first, stride, block, model_train, model_val, model_grad, model_capacity, schedule, lr_scale, train_steps,
+             n_train,
              val_steps, n_val, table, mean, z_grad, z_val, expected, sigma, train, val, grad, lr_seen):
     """Blocks ``first, first + stride, ...`` of runs: everything but the minibatch noise of the training loss
     (``expected`` and its relative noise level ``sigma``), and NaN past each run's own points."""
@@ -226,7 +229,7 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
                     grad[r, j] *= (np.float64(model_train[r, at]) / start) ** coupling
                 if burst != 1.0:
                     grad[r, j] *= np.sqrt(burst)
-                lr_seen[r, j] = lr[r, at]
+                lr_seen[r, j] = lr_scale[r] * schedule[r, at]
             for j in range(n, width):
                 train[r, j] = grad[r, j] = lr_seen[r, j] = expected[r, j] = np.nan
             for j in range(val.shape[1]):

@@ -84,7 +84,7 @@ def calibrate(traj, model, knobs, val_steps: list, rows: slice) -> None:
     """Rewrite the validation loss of ``traj`` at ``rows`` so each validation rise is :func:`target_rise`
     (``knobs["val_memorization"]`` records the amount, as a fraction of the learnable loss)."""
     params = model.params
-    factors = remaining(model.eta[rows], params.h[rows, -MEMORIZATION_MODES:])
+    factors = remaining(model.eta(rows), params.h[rows, -MEMORIZATION_MODES:])
     split = knobs["memorization_split"][rows]
     shares = np.stack([1.0 - split, split], axis=1)
     q = memorized_share(factors, shares, knobs["train_residual"][rows])

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from numba import njit
 
 SCHEDULES: tuple[str, ...] = ("constant", "step", "linear", "cosine", "onecycle", "wsd")
 """The schedule kinds :func:`schedule_matrix` knows."""
@@ -31,6 +32,8 @@ SCHEDULES: tuple[str, ...] = ("constant", "step", "linear", "cosine", "onecycle"
 DEFAULTS = {"warmup": 0.0, "final": 0.0, "gamma": 0.1, "milestone1": 0.5, "milestone2": 0.75,
             "cycle_rise": 0.3, "decay": 0.3}
 """Parameter values used where a caller gives none."""
+ONECYCLE_START = 1.0 / 25.0
+"""Where ``onecycle`` starts, as a fraction of the peak."""
 
 
 def schedule_matrix(kinds: Sequence[str], lengths: Sequence[int], **params: Sequence[float]) -> np.ndarray:
@@ -44,63 +47,48 @@ def schedule_matrix(kinds: Sequence[str], lengths: Sequence[int], **params: Sequ
         raise KeyError(f"unknown schedule {unknown[0]!r}; expected one of {', '.join(SCHEDULES)}")
     lengths = np.asarray(lengths, dtype=np.int64)
     n = len(kinds)
-    p = {name: np.broadcast_to(np.asarray(params.get(name, default), dtype=np.float64), (n,))[:, None]
-         for name, default in DEFAULTS.items()}
-    span = int(lengths.max()) if n else 0
-    t = np.minimum(np.arange(span, dtype=np.float64)[None, :], (lengths - 1)[:, None].astype(np.float64))
-    total = lengths[:, None].astype(np.float64)
-    out = np.empty((n, span))
-    for kind in set(kinds):
-        rows = np.array([k == kind for k in kinds])
-        out[rows] = _SHAPES[kind](t[rows], total[rows], {k: v[rows] for k, v in p.items()})
+    codes = np.array([SCHEDULES.index(kind) for kind in kinds], dtype=np.int64)
+    p = [np.ascontiguousarray(np.broadcast_to(np.asarray(params.get(name, default), dtype=np.float64), (n,)))
+         for name, default in DEFAULTS.items()]
+    out = np.empty((n, int(lengths.max()) if n else 0))
+    _fill(codes, lengths, *p, out)
     return out
 
 
-def _warmup(t, total, p):
-    steps = p["warmup"] * total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(steps > 0, np.minimum(1.0, (t + 1.0) / np.maximum(steps, 1.0)), 1.0)
+@njit(cache=True, nogil=True)
+def _fill(codes, lengths, warmup, final, gamma, milestone1, milestone2, cycle_rise, decay, out):
+    """Each row of ``out``: its run's schedule; cells past the run's length repeat its last step."""
+    for r in range(out.shape[0]):
+        total = float(lengths[r])
+        warm_steps = warmup[r] * total
+        start = np.floor(warmup[r] * total)
+        kind = codes[r]
+        for j in range(out.shape[1]):
+            t = min(float(j), total - 1.0)
+            w = min(1.0, (t + 1.0) / max(warm_steps, 1.0)) if warm_steps > 0 else 1.0
+            if kind == 0:  # constant
+                value = w
+            elif kind == 1:  # step
+                passed = (1.0 if t >= np.rint(milestone1[r] * total) else 0.0) + (1.0 if t >= np.rint(milestone2[r] * total) else 0.0)
+                value = w * gamma[r] ** passed
+            elif kind == 2:  # linear
+                value = w * (1.0 - (1.0 - final[r]) * _clip01((t - start) / max(total - 1.0 - start, 1.0)))
+            elif kind == 3:  # cosine
+                q = _clip01((t - start) / max(total - 1.0 - start, 1.0))
+                value = w * (final[r] + (1.0 - final[r]) * 0.5 * (1.0 + np.cos(np.pi * q)))
+            elif kind == 4:  # onecycle (no warmup)
+                rise = max(np.rint(cycle_rise[r] * total), 1.0)
+                if t < rise:
+                    value = ONECYCLE_START + (1.0 - ONECYCLE_START) * 0.5 * (1.0 - np.cos(np.pi * _clip01(t / rise)))
+                else:
+                    down = _clip01((t - rise) / max(total - 1.0 - rise, 1.0))
+                    value = final[r] + (1.0 - final[r]) * 0.5 * (1.0 + np.cos(np.pi * down))
+            else:  # wsd
+                begin = np.floor((1.0 - decay[r]) * total)
+                value = w * (1.0 - (1.0 - final[r]) * _clip01((t - begin) / max(total - 1.0 - begin, 1.0)))
+            out[r, j] = value
 
 
-def _after_warmup(t, total, p):
-    start = np.floor(p["warmup"] * total)
-    return np.clip((t - start) / np.maximum(total - 1.0 - start, 1.0), 0.0, 1.0)
-
-
-def _constant(t, total, p):
-    return _warmup(t, total, p) * np.ones_like(t)
-
-
-def _step(t, total, p):
-    passed = (t >= np.round(p["milestone1"] * total)).astype(float) + (t >= np.round(p["milestone2"] * total))
-    return _warmup(t, total, p) * p["gamma"] ** passed
-
-
-def _linear(t, total, p):
-    q = _after_warmup(t, total, p)
-    return _warmup(t, total, p) * (1.0 - (1.0 - p["final"]) * q)
-
-
-def _cosine(t, total, p):
-    q = _after_warmup(t, total, p)
-    return _warmup(t, total, p) * (p["final"] + (1.0 - p["final"]) * 0.5 * (1.0 + np.cos(np.pi * q)))
-
-
-def _onecycle(t, total, p):
-    rise = np.maximum(np.round(p["cycle_rise"] * total), 1.0)
-    up = np.clip(t / rise, 0.0, 1.0)
-    down = np.clip((t - rise) / np.maximum(total - 1.0 - rise, 1.0), 0.0, 1.0)
-    start = 1.0 / 25.0
-    rising = start + (1.0 - start) * 0.5 * (1.0 - np.cos(np.pi * up))
-    falling = p["final"] + (1.0 - p["final"]) * 0.5 * (1.0 + np.cos(np.pi * down))
-    return np.where(t < rise, rising, falling)
-
-
-def _wsd(t, total, p):
-    begin = np.floor((1.0 - p["decay"]) * total)
-    q = np.clip((t - begin) / np.maximum(total - 1.0 - begin, 1.0), 0.0, 1.0)
-    return _warmup(t, total, p) * (1.0 - (1.0 - p["final"]) * q)
-
-
-_SHAPES = {"constant": _constant, "step": _step, "linear": _linear, "cosine": _cosine,
-           "onecycle": _onecycle, "wsd": _wsd}
+@njit(cache=True, nogil=True)
+def _clip01(x):
+    return min(max(x, 0.0), 1.0)

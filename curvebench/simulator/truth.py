@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from curvebench.simulator.assemble import ONSET_MARGIN
-from curvebench.simulator.observe import search_shared
+from curvebench.simulator.observe import pad_steps, search_shared
 
 FLAT_WITHIN = 0.1
 """Plateau onset: the loss is within this fraction of its total drop from its final value."""
@@ -103,8 +103,10 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
     has_onset = np.array([o is not None for o in onset])
     late_enough = np.array([o is None or o <= 0.97 * s for o, s in zip(onset, steps)])
     if label == "healthy":
-        val_rise = np.array([_rise(traj.val[s[s <= t[-1]], r])  # the evaluations a run's log keeps
-                             for r, (s, t) in enumerate(zip(logging.val_steps, logging.train_steps))])
+        val_steps, _ = pad_steps(logging.val_steps)
+        kept = search_shared(logging.val_steps, np.array([t[-1] for t in logging.train_steps]), side="right")
+        val_rise = np.empty(n)
+        _val_rises(np.ascontiguousarray(traj.val.T), val_steps, kept, val_rise)  # the evaluations a log keeps
         return finite & (learned >= HEALTHY_MIN_LEARNED) & (val_rise <= HEALTHY_MAX_VAL_RISE)
     if label == "lr_low":
         return finite & (learned <= 0.4) & (learned > 0)
@@ -115,12 +117,13 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
         ok = finite & has_onset & late_enough
         if mode == "lr_high/collapse":
             ok &= traj.capacity[(0.8 * steps).astype(np.int64), rows] < 0.05
+        logged = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
         if mode == "lr_high/oscillation":
-            ok &= np.array([_swings_grow(x[: len(s)], s, o) for x, s, o in
-                            zip(observed.noiseless_train, logging.train_steps, onset)])
+            train_steps, _ = pad_steps(logging.train_steps)
+            ok &= _swings_grow(observed.noiseless_train, train_steps, logged,
+                               np.array([-1 if o is None else o for o in onset], dtype=np.int64))
         if mode == "lr_high/spikes":
-            ok &= np.array([spike_count(x[: len(s)], ONSET_MARGIN + 4 * noise) >= MIN_SPIKES
-                            for x, s, noise in zip(observed.noiseless_train, logging.train_steps, k["loss_noise"])])
+            ok &= spike_counts(observed.noiseless_train, logged, ONSET_MARGIN + 4 * k["loss_noise"]) >= MIN_SPIKES
         return ok
     if label == "overfit":
         ok = np.zeros(n, dtype=bool)
@@ -174,30 +177,65 @@ def _nan_argmin(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def spike_count(loss: np.ndarray, margin: float = ONSET_MARGIN, window: int = 10) -> int:
-    """Spikes in the logged loss: points ``margin`` above both the lowest of the ``window`` points before
-    and the lowest of the 3 after (so a step up to a new level is not a spike)."""
-    if loss.size <= window + 3:
-        return 0
-    middle = loss[window:-3]
-    before = np.lib.stride_tricks.sliding_window_view(loss[:-4], window).min(axis=1)
-    after = np.lib.stride_tricks.sliding_window_view(loss[window + 1:], 3).min(axis=1)
-    high = (middle > (1.0 + margin) * before) & (middle > (1.0 + margin) * after)
-    return int(np.sum(high[1:] & ~high[:-1]) + high[0])
+@njit(cache=True, nogil=True)
+def spike_counts(loss: np.ndarray, counts: np.ndarray, margins: np.ndarray, window: int = 10) -> np.ndarray:
+    """Spikes in each row's first ``counts`` logged losses: points ``margins`` above both the lowest of the
+    ``window`` points before and the lowest of the 3 after (so a step up to a new level is not a spike); a
+    spike is a run of such points. A NaN in either window hides the point.
+
+    >>> spike_counts(np.array([[1.0] * 12 + [2.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0, 1.0]]), np.array([20]),
+    ...              np.array([0.05])).tolist()
+    [2]
+    """
+    out = np.zeros(loss.shape[0], dtype=np.int64)
+    for r in range(loss.shape[0]):
+        x, above = loss[r], 1.0 + margins[r]
+        high_before = False
+        for i in range(window, counts[r] - 3):
+            high = x[i] > above * _lowest(x, i - window, i) and x[i] > above * _lowest(x, i + 1, i + 4)
+            if high and not high_before:
+                out[r] += 1
+            high_before = high
+    return out
 
 
-def _swings_grow(loss: np.ndarray, steps: np.ndarray, onset) -> bool:
-    """Whether step-to-step swings late in the run are at least twice those before the onset."""
-    if onset is None:
-        return False
-    at = int(np.searchsorted(steps, onset))
-    swing = np.abs(np.diff(loss)) / np.median(loss)
-    late = swing[-max(5, (len(swing) - at) // 4):]
-    return bool(np.median(late) >= max(2.0 * np.median(swing[:max(at, 5)]), ONSET_MARGIN / 2))
+@njit(cache=True, nogil=True)
+def _lowest(x, start, stop):
+    """``np.min(x[start:stop])``: NaN if any entry is."""
+    low = x[start]
+    for k in range(start + 1, stop):
+        if np.isnan(low):
+            break
+        if np.isnan(x[k]) or x[k] < low:
+            low = x[k]
+    return low
 
 
-def _rise(values: np.ndarray) -> float:
-    if not np.isfinite(values).any():
-        return np.inf
-    best = np.nanmin(values)
-    return float((values[-1] - best) / best)
+@njit(cache=True, nogil=True)
+def _swings_grow(loss, steps, counts, onset) -> np.ndarray:
+    """Per row: whether step-to-step swings of the logged loss late in the run (its last quarter after the
+    onset, at least 5) are at least twice those before the onset (not if there is no onset, ``-1``, or a NaN)."""
+    out = np.zeros(loss.shape[0], dtype=np.bool_)
+    for r in range(loss.shape[0]):
+        n = counts[r]
+        if onset[r] < 0 or n < 2 or np.isnan(loss[r, :n]).any():
+            continue
+        at = np.searchsorted(steps[r, :n], onset[r])
+        swing = np.abs(np.diff(loss[r, :n])) / np.median(loss[r, :n])
+        late = swing[max(len(swing) - max(5, (len(swing) - at) // 4), 0):]
+        out[r] = np.median(late) >= max(2.0 * np.median(swing[:max(at, 5)]), ONSET_MARGIN / 2)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _val_rises(val, steps, counts, out):
+    """``out[r]``: ``(last - min) / min`` of row ``r`` of ``val`` (``(runs, steps)``, float32 arithmetic) at its
+    first ``counts[r]`` evaluation ``steps``, NaN left out of the minimum; inf if none is finite."""
+    for r in range(val.shape[0]):
+        best, finite = np.float32(np.inf), False
+        for j in range(counts[r]):
+            x = val[r, steps[r, j]]
+            finite = finite or np.isfinite(x)
+            if x < best:
+                best = x
+        out[r] = (val[r, steps[r, counts[r] - 1]] - best) / best if finite else np.inf
