@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from curvebench.detectors.learned import recipe, save_meta, softmax, training_runs
+from curvebench.detectors.learned import recipe, save_meta, softmax, training_runs, verified
 from curvebench.detectors.resample import CHANNELS, labeled_sketches
 from curvebench.detectors.sequence import SequenceDetector
 from curvebench.run import LABELS, RunSet
@@ -115,7 +115,7 @@ def load_params(source: str | Path | dict) -> dict:
 
     if isinstance(source, dict):
         return source
-    return torch.load(source, map_location="cpu", weights_only=True)
+    return torch.load(verified(source), map_location="cpu", weights_only=True)
 
 
 def predict_proba(network, X: np.ndarray) -> np.ndarray:

@@ -244,13 +244,16 @@ def recipe(name: str, seed: int, n_simulated: int, families: tuple[str, ...], X:
     """What a detector's parameters were trained on and how to rebuild them (saved as their ``meta``)."""
     import sklearn
 
+    from curvebench.simulator.batch import GENERATOR
+
     command = f"curvebench train --detector {name} --seed {seed} --n-simulated {n_simulated}"
     return {
         "detector": name, "seed": seed, "command": command + "".join(f" --family {f}" for f in families),
         "training_data": f"simulate_many({n_simulated}, seed={seed}) (all labels and modes)"
         + (f" + recorded-cpu runs of {', '.join(families)}" if families else ""),
         "prefixes": list(PREFIXES), "before_nan": list(BEFORE_NAN), "labels": list(LABELS),
-        "training_rows_sha256": _digest(X, y), "numpy": np.__version__, "sklearn": sklearn.__version__,
+        "simulator": GENERATOR, "training_rows_sha256": _digest(X, y), "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
     }
 
 
@@ -272,10 +275,38 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
 
 
 def save_meta(path: str | os.PathLike, meta: dict) -> None:
-    """Write ``meta`` as sorted JSON beside the parameters ``path`` (same name, ``.json``)."""
+    """Write ``meta`` as sorted JSON beside the parameters ``path`` (same name, ``.json``), with the sha256
+    of the parameter file (written first) that :func:`verified` checks on loading."""
     with open(meta_path(path), "w", encoding="utf-8") as handle:
-        json.dump(meta, handle, indent=1, sort_keys=True)
+        json.dump({**meta, "sha256": _file_digest(path)}, handle, indent=1, sort_keys=True)
         handle.write("\n")
+
+
+def verified(path: str | os.PathLike) -> str:
+    """``path``, once its bytes match the sha256 its ``.json`` records (:func:`save_meta`); files without
+    a ``.json`` beside them, or one without a checksum, are not checked. :class:`InputError` on a mismatch.
+    """
+    from curvebench.errors import InputError
+
+    path = os.fspath(path)
+    try:
+        with open(meta_path(path), encoding="utf-8") as handle:
+            expected = json.load(handle).get("sha256")
+    except FileNotFoundError:
+        return path
+    except (OSError, ValueError, AttributeError) as err:
+        raise InputError(meta_path(path), "the JSON recipe of detector parameters", found=str(err)) from None
+    if expected is not None and _file_digest(path) != expected:
+        raise InputError(path, f"detector parameters with sha256 {expected} (as {meta_path(path)} records)",
+                         found=f"sha256 {_file_digest(path)}: the file was changed or damaged")
+    return path
+
+
+def _file_digest(path: str | os.PathLike) -> str:
+    import hashlib
+
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def meta_path(path: str | os.PathLike) -> str:

@@ -30,12 +30,13 @@ Examples
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from curvebench.detectors.learned import held_out, recipe, save_arrays, save_meta, softmax, training_runs
+from curvebench.detectors.learned import held_out, recipe, save_arrays, save_meta, softmax, training_runs, verified
 from curvebench.detectors.resample import labeled_sketches
 from curvebench.detectors.sequence import SequenceDetector
 from curvebench.run import LABELS, RunSet
@@ -147,11 +148,13 @@ def load_params(source: str | Path | dict) -> dict[str, np.ndarray]:
     """Parameters from a dict (as is) or an ``.npz`` file (read without pickle)."""
     if isinstance(source, dict):
         return source
-    return _read(str(source))
+    path = verified(source)
+    return _read(path, os.stat(path).st_mtime_ns)
 
 
 @lru_cache(maxsize=4)
-def _read(path: str) -> dict[str, np.ndarray]:
+def _read(path: str, modified: int) -> dict[str, np.ndarray]:
+    """The arrays of ``path`` as last ``modified`` (so a rewritten file is read again)."""
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from curvebench.detectors.learned import meta_path, save_arrays, save_meta
+from curvebench.detectors.learned import meta_path, save_arrays, save_meta, verified
 from curvebench.errors import InputError
 
 _ARRAYS = ("feature", "threshold", "left", "right", "missing_left", "value", "roots", "baseline")
@@ -137,10 +137,12 @@ class TreeEnsemble:
         try:
             with open(meta_path(path), encoding="utf-8") as handle:
                 header = json.load(handle)
-            with np.load(path, allow_pickle=False) as arrays:
+            with np.load(verified(path), allow_pickle=False) as arrays:
                 data = {name: arrays[name] for name in _ARRAYS}
             return cls(kind=header["kind"], n_classes=header["n_classes"], depth=header["depth"],
                        temperature=header["temperature"], meta=header["meta"], **data)
+        except InputError:
+            raise
         except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as err:
             raise InputError(path, "tree-ensemble parameters (.npz + .json) written by curvebench",
                              found=str(err)) from None
