@@ -296,9 +296,10 @@ def verified(path: str | os.PathLike) -> str:
         return path
     except (OSError, ValueError, AttributeError) as err:
         raise InputError(meta_path(path), "the JSON recipe of detector parameters", found=str(err)) from None
-    if expected is not None and _file_digest(path) != expected:
+    found = None if expected is None else _file_digest(path)
+    if found != expected:
         raise InputError(path, f"detector parameters with sha256 {expected} (as {meta_path(path)} records)",
-                         found=f"sha256 {_file_digest(path)}: the file was changed or damaged")
+                         found=f"sha256 {found}: the file was changed or damaged")
     return path
 
 

@@ -192,8 +192,7 @@ def pad_steps(arrays: list) -> tuple[np.ndarray, np.ndarray]:
 
 @njit(cache=True, nogil=True)
 def _observe(first, stride, block, model_train, model_val, model_grad, model_capacity, schedule, lr_scale, train_steps,
-             n_train,
-             val_steps, n_val, table, mean, z_grad, z_val, expected, sigma, train, val, grad, lr_seen):
+             n_train, val_steps, n_val, table, mean, z_grad, z_val, expected, sigma, train, val, grad, lr_seen):
     """Blocks ``first, first + stride, ...`` of runs: everything but the minibatch noise of the training loss
     (``expected`` and its relative noise level ``sigma``), and NaN past each run's own points."""
     runs, width = train_steps.shape
