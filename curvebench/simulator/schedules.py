@@ -69,7 +69,8 @@ def _fill(codes, lengths, warmup, final, gamma, milestone1, milestone2, cycle_ri
             if kind == 0:  # constant
                 value = w
             elif kind == 1:  # step
-                passed = (1.0 if t >= np.rint(milestone1[r] * total) else 0.0) + (1.0 if t >= np.rint(milestone2[r] * total) else 0.0)
+                passed = ((1.0 if t >= np.rint(milestone1[r] * total) else 0.0)
+                          + (1.0 if t >= np.rint(milestone2[r] * total) else 0.0))
                 value = w * gamma[r] ** passed
             elif kind == 2:  # linear
                 value = w * (1.0 - (1.0 - final[r]) * _clip01((t - start) / max(total - 1.0 - start, 1.0)))

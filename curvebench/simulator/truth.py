@@ -99,7 +99,8 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
     start, end = train[0].astype(np.float64), train[steps - 1, rows].astype(np.float64)
     learnable = start - k["floor_loss"]
     learned = (start - end) / learnable
-    finite = finite_prefix(observed.train, np.array([len(s) for s in logging.train_steps], dtype=np.int64))
+    logged = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
+    finite = finite_prefix(observed.train, logged)
     has_onset = np.array([o is not None for o in onset])
     late_enough = np.array([o is None or o <= 0.97 * s for o, s in zip(onset, steps)])
     if label == "healthy":
@@ -117,7 +118,6 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
         ok = finite & has_onset & late_enough
         if mode == "lr_high/collapse":
             ok &= traj.capacity[(0.8 * steps).astype(np.int64), rows] < 0.05
-        logged = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
         if mode == "lr_high/oscillation":
             train_steps, _ = pad_steps(logging.train_steps)
             ok &= _swings_grow(observed.noiseless_train, train_steps, logged,
