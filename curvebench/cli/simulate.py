@@ -23,6 +23,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--realism", metavar="PATH",
                    help="instead of writing runs, report the realism check (classifier two-sample ROC AUC per "
                         "label) against the real runs at PATH: a suite folder, a .parquet RunSet or a corpus name")
+    p.add_argument("--by-mode", action="store_true",
+                   help="with --realism: one row per mode instead of per label, the modes of real and simulated "
+                        "runs named alike by the recorder's verification rules")
     p.add_argument("--plots", action="store_true", help="also write one PNG per run into DIR/plots")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     p.set_defaults(handler=run)
@@ -34,7 +37,7 @@ def run(args) -> int:
     from curvebench.simulator.plots import plot_run
 
     if args.realism:
-        return _realism(args.realism, args.seed)
+        return _realism(args.realism, args.seed, args.by_mode)
     if not args.out:
         raise UsageError("--out DIR is required (or --realism PATH)")
     if args.n < 1:
@@ -71,7 +74,7 @@ def run(args) -> int:
     return 0
 
 
-def _realism(path: str, seed: int) -> int:
+def _realism(path: str, seed: int, by_mode: bool) -> int:
     from curvebench.cli.common import read_runs
     from curvebench.datasets.corpora import available, load
     from curvebench.run import RunSet
@@ -83,24 +86,62 @@ def _realism(path: str, seed: int) -> int:
         real = load(path)
     else:
         raise UsageError(f"--realism expects a suite folder, a .parquet file or one of {', '.join(available())}")
+    if by_mode:
+        return _realism_by_mode(real, seed)
     report = realism_report(real, seed=seed)
     if not report:
         print("no label has at least 10 labeled real runs; nothing to compare")
         return 0
     print(f"realism check (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}):")
-    for label, row in report.items():
+    _print_rows(report)
+    return 0
+
+
+def _realism_by_mode(real, seed: int) -> int:
+    from curvebench.datasets.recorder.verify import classify
+    from curvebench.simulator.realism import GOAL, mode_report
+
+    def name_mode(run):
+        verdict = classify(run)
+        return None if verdict is None else verdict.mode
+
+    report = mode_report(real, name_mode, seed=seed)
+    if not report["mix"]:
+        print("no label has at least 10 labeled real runs; nothing to compare")
+        return 0
+    print(f"realism check per mode (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}); "
+          "each run's mode\nnamed from its numbers by the recorder's verification rules, real and simulated alike:")
+    for label, mix in report["mix"].items():
+        print(f"  {label}: real {_mix(mix['real'], label)}; simulated {_mix(mix['simulated'], label)}")
+    if report["modes"]:
+        _print_rows(report["modes"])
+    else:
+        print("no mode has at least 10 real and 10 simulated runs; nothing to compare")
+    return 0
+
+
+def _mix(counts, label: str) -> str:
+    """``divergence 113, nan 39, another label 4, no rule 1``: a label's runs by the mode the rules name."""
+    ours = sorted((mode.split("/", 1)[1], n) for mode, n in counts.items() if mode and mode.startswith(f"{label}/"))
+    other = sum(n for mode, n in counts.items() if mode and not mode.startswith(f"{label}/"))
+    parts = [f"{mode} {n}" for mode, n in ours] + [f"another label {other}"] * bool(other)
+    return ", ".join(parts + [f"no rule {counts[None]}"] * bool(counts.get(None)))
+
+
+def _print_rows(report: dict) -> None:
+    width = max(8, *map(len, report))
+    for name, row in report.items():
         mark = "ok" if row["goal_met"] else "above goal"
         across = row["auc_across_families"]
         families = (f"  across {row['families']} task families {across:.3f}" if across is not None
                     else "  (fewer than 3 task families: no cross-family AUC)")
-        print(f"  {label:8s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}"
+        print(f"  {name:{width}s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}"
               f"{families}")
         for give in row["giveaways"]:
-            print(f"           {give['feature']}: real {give['real']:.3g}, simulated {give['simulated']:.3g}"
+            print(f"  {'':{width}s} {give['feature']}: real {give['real']:.3g}, simulated {give['simulated']:.3g}"
                   f" (alone: AUC {give['auc']:.2f})")
     print("(across task families: the classifier is scored on task families it was not trained on; indented: the\n"
           " single features that tell the two apart best, each alone, with their medians)")
-    return 0
 
 
 def _labels(given: list[str] | None) -> list[str]:

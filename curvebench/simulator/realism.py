@@ -22,9 +22,12 @@ True
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+
 import numpy as np
 
-from curvebench.run import Run, RunSet
+from curvebench.run import LABELS, Run, RunSet
 
 GRID = 16
 """Points of relative time at which the normalised loss curve is sampled."""
@@ -105,7 +108,9 @@ def _features(runs: RunSet) -> np.ndarray:
     return x
 
 
-def _auc(x_real: np.ndarray, x_sim: np.ndarray, *, folds: int, seed: int, groups: list | None) -> float:
+def _auc(x_real: np.ndarray, x_sim: np.ndarray, *, folds: int, seed: int, groups: list | None,
+         sim_groups: list | None = None) -> float:
+    """``groups``: the real runs' keys; simulated run ``i`` has ``sim_groups[i]`` (by default real run ``i``'s)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_val_predict
     from sklearn.metrics import roc_auc_score
@@ -119,7 +124,7 @@ def _auc(x_real: np.ndarray, x_sim: np.ndarray, *, folds: int, seed: int, groups
         folds = min(folds, len(x_real), len(x_sim))
         split, keys = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed), None
     else:
-        keys = list(groups) + list(groups)[: len(x_sim)]
+        keys = list(groups) + list(groups[: len(x_sim)] if sim_groups is None else sim_groups)
         split = GroupKFold(n_splits=min(folds, len(set(keys))))
     scores = cross_val_predict(model, x, y, cv=split, groups=keys, method="predict_proba")[:, 1]
     return float(roc_auc_score(y, scores))
@@ -218,17 +223,51 @@ def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[s
     three families have runs of the label.
     """
     report = {}
-    for label in sorted(set(real.labels)):
+    for label in sorted(set(real.labels) & set(LABELS)):
         ours = real.filter(lambda run, label=label: run.label == label)
-        if len(ours) < min_runs or label not in ("healthy", "lr_high", "lr_low", "overfit", "plateau"):
-            continue
-        simulated = matched_simulation(ours, label, seed=seed)
-        x_real, x_sim = _features(ours), _features(simulated)
-        auc = _auc(x_real, x_sim, folds=5, seed=seed, groups=None)
-        families = [run.meta.get("task") for run in ours]
-        grouped = (_auc(x_real, x_sim, folds=5, seed=seed, groups=families)
-                   if None not in families and len(set(families)) >= 3 else None)
-        report[label] = {"auc": auc, "auc_across_families": grouped, "families": len(set(families) - {None}),
-                         "real": len(ours), "simulated": len(simulated), "goal_met": auc <= GOAL,
-                         "giveaways": _giveaways(x_real, x_sim, top=3)}
+        if len(ours) >= min_runs:
+            report[label] = _compare(ours, matched_simulation(ours, label, seed=seed), seed)
     return report
+
+
+def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: int = 0, min_runs: int = 10,
+                repeats: int = 3) -> dict:
+    """The realism check per mode, with one rule naming the mode of real and simulated runs alike.
+
+    A label's score mixes its modes; this says which mode gives the simulator away, and whether the
+    simulator makes each mode as often as the real runs show it. ``name_mode(run)`` names a run's mode
+    from its numbers (``None`` when no rule matches), e.g. the recorder's verification rules; the
+    simulator's own mode names are not used, since they name causes, not shapes. Per label with at least
+    ``min_runs`` real runs, ``repeats`` matched simulations are named. Returns ``{"modes": {mode: row of
+    realism_report}, "mix": {label: {"real": Counter, "simulated": Counter}}}``; a mode is compared when
+    both sides have ``min_runs`` runs of it.
+    """
+    modes, mix = {}, {}
+    for label in sorted(set(real.labels) & set(LABELS)):
+        ours = real.filter(lambda run, label=label: run.label == label)
+        if len(ours) < min_runs:
+            continue
+        simulated = RunSet(run for k in range(repeats) for run in matched_simulation(ours, label, seed=seed + k))
+        real_modes, sim_modes = [name_mode(run) for run in ours], [name_mode(run) for run in simulated]
+        mix[label] = {"real": Counter(real_modes), "simulated": Counter(sim_modes)}
+        twin_of = [j % len(ours) for j in range(len(simulated))]  # the real run each simulated run copies
+        for mode in sorted({m for m in real_modes if m is not None and m.startswith(f"{label}/")}):
+            mine = [j for j, m in enumerate(real_modes) if m == mode]
+            twins = [j for j, m in enumerate(sim_modes) if m == mode]
+            if min(len(mine), len(twins)) >= min_runs:
+                modes[mode] = _compare(RunSet(ours[j] for j in mine), RunSet(simulated[j] for j in twins), seed,
+                                       sim_families=[ours[twin_of[j]].meta.get("task") for j in twins])
+    return {"modes": modes, "mix": mix}
+
+
+def _compare(real: RunSet, simulated: RunSet, seed: int, sim_families: list | None = None) -> dict:
+    """A row of :func:`realism_report`; ``sim_families``: the family of the real run each simulated run copies
+    (by default real run ``i``'s, for simulated run ``i``)."""
+    x_real, x_sim = _features(real), _features(simulated)
+    auc = _auc(x_real, x_sim, folds=5, seed=seed, groups=None)
+    families = [run.meta.get("task") for run in real]
+    grouped = (_auc(x_real, x_sim, folds=5, seed=seed, groups=families, sim_groups=sim_families)
+               if None not in families and len(set(families)) >= 3 else None)
+    return {"auc": auc, "auc_across_families": grouped, "families": len(set(families) - {None}),
+            "real": len(real), "simulated": len(simulated), "goal_met": auc <= GOAL,
+            "giveaways": _giveaways(x_real, x_sim, top=3)}

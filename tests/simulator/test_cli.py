@@ -86,3 +86,15 @@ def test_simulate_reports_the_realism_check_against_a_suite(tmp_path, capsys):
     assert args.handler(args) == 0
     out = capsys.readouterr().out
     assert "lr_low   AUC " in out and "(12 real, 12 simulated)" in out
+
+
+def test_simulate_reports_the_realism_check_per_mode_named_by_the_verification_rules(tmp_path, capsys):
+    real = tmp_path / "real"
+    args = parse("simulate", "--label", "plateau", "--n", "24", "--seed", "6", "--steps", "200", "--out", str(real))
+    args.handler(args)
+    capsys.readouterr()
+    args = parse("simulate", "--realism", str(real), "--by-mode", "--seed", "1")
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "named from its numbers by the recorder's verification rules" in out
+    assert "  plateau: real " in out and "; simulated " in out

@@ -1,5 +1,7 @@
 """Simulated healthy runs carry the measured facts of real runs (docs/simulator.md, REAL-CURVES.md)."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -210,3 +212,25 @@ def test_the_realism_report_names_the_feature_that_gives_simulated_runs_away():
                           loss_noise=0.1)
     top = giveaways(quiet, noisy, top=1)[0]
     assert top["feature"] == "log noise level" and top["auc"] == 1.0 and top["real"] < top["simulated"]
+
+
+def test_the_mode_report_names_real_and_simulated_modes_by_one_rule_and_counts_the_mix():
+    from curvebench.run import RunSet
+    from curvebench.simulator.realism import mode_report
+
+    runs = simulate_many(30, labels=["lr_high"], seed=11, steps=200)
+    for i, run in enumerate(runs):
+        run.meta["task"] = f"family{i % 3}"
+
+    def name_mode(run):  # non-finite somewhere: "nan"; any other run is "other"
+        return "lr_high/nan" if not np.isfinite(run.channel("train_loss").values).all() else "lr_high/other"
+
+    report = mode_report(RunSet(runs), name_mode, seed=2, min_runs=3, repeats=2)
+    real, simulated = report["mix"]["lr_high"]["real"], report["mix"]["lr_high"]["simulated"]
+    assert sum(real.values()) == 30 and sum(simulated.values()) == 60
+    assert real == Counter(name_mode(run) for run in runs)
+    for mode, row in report["modes"].items():
+        assert row["real"] == real[mode] and row["simulated"] == simulated[mode]
+        assert 0.0 <= row["auc"] <= 1.0
+        assert (row["auc_across_families"] is None) == (row["families"] < 3)
+    assert report["modes"]
