@@ -239,8 +239,9 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
     from its numbers (``None`` when no rule matches), e.g. the recorder's verification rules; the
     simulator's own mode names are not used, since they name causes, not shapes. Per label with at least
     ``min_runs`` real runs, ``repeats`` matched simulations are named. Returns ``{"modes": {mode: row of
-    realism_report}, "mix": {label: {"real": Counter, "simulated": Counter}}}``; a mode is compared when
-    both sides have ``min_runs`` runs of it.
+    realism_report}, "mix": {label: {"real": Counter, "simulated": Counter}}}``. A mode's real runs are
+    compared with the simulated runs named that mode that copy a real run of it (copies of other modes'
+    runs would bring their bookkeeping and noise level along), when both sides have ``min_runs`` runs.
     """
     modes, mix = {}, {}
     for label in sorted(set(real.labels) & set(LABELS)):
@@ -253,7 +254,7 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
         twin_of = [j % len(ours) for j in range(len(simulated))]  # the real run each simulated run copies
         for mode in sorted({m for m in real_modes if m is not None and m.startswith(f"{label}/")}):
             mine = [j for j, m in enumerate(real_modes) if m == mode]
-            twins = [j for j, m in enumerate(sim_modes) if m == mode]
+            twins = [j for j, m in enumerate(sim_modes) if m == mode and real_modes[twin_of[j]] == mode]
             if min(len(mine), len(twins)) >= min_runs:
                 modes[mode] = _compare(RunSet(ours[j] for j in mine), RunSet(simulated[j] for j in twins), seed,
                                        sim_families=[ours[twin_of[j]].meta.get("task") for j in twins])
