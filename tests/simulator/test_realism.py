@@ -234,3 +234,14 @@ def test_the_mode_report_names_real_and_simulated_modes_by_one_rule_and_counts_t
         assert 0.0 <= row["auc"] <= 1.0
         assert (row["auc_across_families"] is None) == (row["families"] < 3)
     assert report["modes"]
+
+
+def test_a_matched_run_shows_the_noise_level_its_real_run_shows():
+    from curvebench.simulator.realism import FEATURES, curve_features, observed_knobs
+
+    level = FEATURES.index("log noise level")
+    real = simulate_many(8, labels=["lr_low"], seed=12, steps=1000, log_every=1, noise_shape="gaussian",
+                         loss_noise=0.03, noise_power=1.0)
+    shown = [curve_features(run)[level] for run in real]
+    twins = [curve_features(simulate("lr_low", seed=i, **observed_knobs(run)))[level] for i, run in enumerate(real)]
+    assert abs(np.median(twins) - np.median(shown)) < 0.05  # the residual scale's shrinkage is divided out
