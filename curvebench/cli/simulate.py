@@ -38,6 +38,8 @@ def run(args) -> int:
 
     if args.realism:
         return _realism(args.realism, args.seed, args.by_mode)
+    if args.by_mode:
+        raise UsageError("--by-mode needs --realism PATH")
     if not args.out:
         raise UsageError("--out DIR is required (or --realism PATH)")
     if args.n < 1:

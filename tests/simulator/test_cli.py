@@ -98,3 +98,6 @@ def test_simulate_reports_the_realism_check_per_mode_named_by_the_verification_r
     out = capsys.readouterr().out
     assert "named from its numbers by the recorder's verification rules" in out
     assert "  plateau: real " in out and "; simulated " in out
+    args = parse("simulate", "--by-mode", "--out", str(tmp_path / "x"))
+    with pytest.raises(UsageError, match="--by-mode needs --realism"):
+        args.handler(args)
