@@ -126,8 +126,12 @@ def _mix(counts, label: str) -> str:
     """``divergence 113, nan 39, another label 4, no rule 1``: a label's runs by the mode the rules name."""
     ours = sorted((mode.split("/", 1)[1], n) for mode, n in counts.items() if mode and mode.startswith(f"{label}/"))
     other = sum(n for mode, n in counts.items() if mode and not mode.startswith(f"{label}/"))
-    parts = [f"{mode} {n}" for mode, n in ours] + [f"another label {other}"] * bool(other)
-    return ", ".join(parts + [f"no rule {counts[None]}"] * bool(counts.get(None)))
+    parts = [f"{mode} {n}" for mode, n in ours]
+    if other:
+        parts.append(f"another label {other}")
+    if counts.get(None):
+        parts.append(f"no rule {counts[None]}")
+    return ", ".join(parts)
 
 
 def _print_rows(report: dict) -> None:

@@ -9,7 +9,8 @@ Simulated runs copy what each real run shows about its bookkeeping and task (len
 channels, learning-rate schedule, loss scale, noise level; :func:`observed_knobs`), so the test
 compares the shapes and dynamics the simulator is responsible for. A real corpus has few task
 families, each run many times; shuffled folds let the classifier learn each family's look, so the
-report also scores it on whole families held out (``auc_across_families``).
+report also scores it on whole families held out (``auc_across_families``). :func:`mode_report` does the same
+per mode, naming the modes of real and simulated runs by one rule.
 
 >>> from curvebench.run import Run
 >>> real = Run.from_columns(list(range(0, 200, 2)), train_loss=list(np.linspace(2.3, 0.5, 100)), label="healthy")
