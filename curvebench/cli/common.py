@@ -1,4 +1,4 @@
-"""Argument helpers the commands share: ``--map`` pairs and reading run files or suites."""
+"""Argument helpers the commands share: ``--map`` pairs, ``--seeds`` lists and reading run files or suites."""
 
 from __future__ import annotations
 
@@ -21,6 +21,25 @@ def parse_mapping(pairs: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--map expects SOURCE=TARGET (e.g. loss=train_loss), got {pair!r}")
         mapping[source.strip()] = target.strip()
     return mapping
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0:20"`` (a half-open range) or ``"1,4,9"``.
+
+    >>> parse_seeds("2:5"), parse_seeds("7,3")
+    ([2, 3, 4], [7, 3])
+    """
+    try:
+        if ":" in text:
+            lo, hi = (int(part) for part in text.split(":"))
+            seeds = list(range(lo, hi))
+        else:
+            seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--seeds expects START:STOP or a comma list of integers, got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise UsageError(f"--seeds must name at least one non-negative seed, got {text!r}")
+    return seeds
 
 
 def add_map_argument(parser) -> None:

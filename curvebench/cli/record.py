@@ -11,26 +11,8 @@ import json
 import os
 
 from curvebench.cli import UsageError
+from curvebench.cli.common import parse_seeds
 from curvebench.run import LABELS, RunSet
-
-
-def parse_seeds(text: str) -> list[int]:
-    """``"0:20"`` (a half-open range) or ``"1,4,9"``.
-
-    >>> parse_seeds("2:5"), parse_seeds("7,3")
-    ([2, 3, 4], [7, 3])
-    """
-    try:
-        if ":" in text:
-            lo, hi = (int(part) for part in text.split(":"))
-            seeds = list(range(lo, hi))
-        else:
-            seeds = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise UsageError(f"--seeds expects START:STOP or a comma list of integers, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise UsageError(f"--seeds must name at least one non-negative seed, got {text!r}")
-    return seeds
 
 
 def parse_names(text: str, known, what: str) -> list[str]:

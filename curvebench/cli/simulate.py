@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from curvebench.cli import UsageError
+from curvebench.cli.common import parse_seeds
 from curvebench.run import LABELS
 
 
@@ -23,6 +24,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--realism", metavar="PATH",
                    help="instead of writing runs, report the realism check (classifier two-sample ROC AUC per "
                         "label) against the real runs at PATH: a suite folder, a .parquet RunSet or a corpus name")
+    p.add_argument("--seeds", metavar="SEEDS",
+                   help="with --realism: the mean over these matched-simulation seeds (START:STOP or a comma "
+                        "list; one seed moves an AUC by a few hundredths); default --seed alone")
     p.add_argument("--by-mode", action="store_true",
                    help="with --realism: one row per mode instead of per label, the modes of real and simulated "
                         "runs named alike by the recorder's verification rules")
@@ -37,9 +41,9 @@ def run(args) -> int:
     from curvebench.simulator.plots import plot_run
 
     if args.realism:
-        return _realism(args.realism, args.seed, args.by_mode)
-    if args.by_mode:
-        raise UsageError("--by-mode needs --realism PATH")
+        return _realism(args.realism, parse_seeds(args.seeds) if args.seeds else [args.seed], args.by_mode)
+    if args.by_mode or args.seeds:
+        raise UsageError(f"{'--by-mode' if args.by_mode else '--seeds'} needs --realism PATH")
     if not args.out:
         raise UsageError("--out DIR is required (or --realism PATH)")
     if args.n < 1:
@@ -76,11 +80,11 @@ def run(args) -> int:
     return 0
 
 
-def _realism(path: str, seed: int, by_mode: bool) -> int:
+def _realism(path: str, seeds: list[int], by_mode: bool) -> int:
     from curvebench.cli.common import read_runs
     from curvebench.datasets.corpora import available, load
     from curvebench.run import RunSet
-    from curvebench.simulator.realism import GOAL, realism_report
+    from curvebench.simulator.realism import GOAL, averaged, realism_report
 
     if os.path.exists(path):
         real = RunSet([run for _, runs in read_runs(path, {}) for run in runs])
@@ -89,37 +93,43 @@ def _realism(path: str, seed: int, by_mode: bool) -> int:
     else:
         raise UsageError(f"--realism expects a suite folder, a .parquet file or one of {', '.join(available())}")
     if by_mode:
-        return _realism_by_mode(real, seed)
-    report = realism_report(real, seed=seed)
+        return _realism_by_mode(real, seeds)
+    report = averaged([realism_report(real, seed=seed) for seed in seeds])
     if not report:
         print("no label has at least 10 labeled real runs; nothing to compare")
         return 0
-    print(f"realism check (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}):")
+    print(f"realism check (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}){_over(seeds)}:")
     _print_rows(report)
     return 0
 
 
-def _realism_by_mode(real, seed: int) -> int:
+def _realism_by_mode(real, seeds: list[int]) -> int:
     from curvebench.datasets.recorder.verify import classify
-    from curvebench.simulator.realism import GOAL, mode_report
+    from curvebench.simulator.realism import GOAL, averaged, mode_report
 
     def name_mode(run):
         verdict = classify(run)
         return None if verdict is None else verdict.mode
 
-    report = mode_report(real, name_mode, seed=seed)
-    if not report["mix"]:
+    reports = [mode_report(real, name_mode, seed=seed) for seed in seeds]
+    if not reports[0]["mix"]:
         print("no label has at least 10 labeled real runs; nothing to compare")
         return 0
-    print(f"realism check per mode (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL}); "
-          "each run's mode\nnamed from its numbers by the recorder's verification rules, real and simulated alike:")
-    for label, mix in report["mix"].items():
+    print(f"realism check per mode (ROC AUC of a classifier telling real from simulated runs; goal <= {GOAL})"
+          f"{_over(seeds)}; each run's mode\nnamed from its numbers by the recorder's verification rules, real and "
+          "simulated alike:")
+    for label, mix in reports[0]["mix"].items():
         print(f"  {label}: real {_mix(mix['real'], label)}; simulated {_mix(mix['simulated'], label)}")
-    if report["modes"]:
-        _print_rows(report["modes"])
+    modes = averaged([report["modes"] for report in reports])
+    if modes:
+        _print_rows(modes)
     else:
         print("no mode has at least 10 real and 10 simulated runs; nothing to compare")
     return 0
+
+
+def _over(seeds: list[int]) -> str:
+    return f", mean over seeds {', '.join(map(str, seeds))}" if len(seeds) > 1 else ""
 
 
 def _mix(counts, label: str) -> str:
@@ -141,8 +151,9 @@ def _print_rows(report: dict) -> None:
         across = row["auc_across_families"]
         families = (f"  across {row['families']} task families {across:.3f}" if across is not None
                     else "  (fewer than 3 task families: no cross-family AUC)")
-        print(f"  {name:{width}s} AUC {row['auc']:.3f}  ({row['real']} real, {row['simulated']} simulated)  {mark}"
-              f"{families}")
+        each = f" ({', '.join(f'{auc:.3f}' for auc in row['aucs'])})" if len(row["aucs"]) > 1 else ""
+        print(f"  {name:{width}s} AUC {row['auc']:.3f}{each}  ({row['real']} real, {row['simulated']} simulated)"
+              f"  {mark}{families}")
         for give in row["giveaways"]:
             print(f"  {'':{width}s} {give['feature']}: real {give['real']:.3g}, simulated {give['simulated']:.3g}"
                   f" (alone: AUC {give['auc']:.2f})")

@@ -61,8 +61,9 @@ def curve_features(run: Run) -> np.ndarray:
     residual = ok / np.maximum(_smooth(ok), 1e-12) - 1.0
     scale = 1.4826 * np.median(np.abs(residual - np.median(residual))) + 1e-12
     z = (residual - np.median(residual)) / scale
-    out += [float(np.log(scale)), float(np.mean(z > 4)), float(np.mean(z < -4)),
-            float(np.corrcoef(residual[:-1], residual[1:])[0, 1]) if residual.std() > 0 else 0.0]
+    with np.errstate(over="ignore", invalid="ignore"):  # a run climbing to 1e30 before its NaN: no correlation
+        lag1 = float(np.corrcoef(residual[:-1], residual[1:])[0, 1]) if residual.std() > 0 else 0.0
+    out += [float(np.log(scale)), float(np.mean(z > 4)), float(np.mean(z < -4)), lag1]
     if run.has("val_loss"):
         val = run.channel("val_loss").values
         val = val[np.isfinite(val)]
@@ -265,6 +266,27 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
                 modes[mode] = _compare(RunSet(ours[j] for j in mine), RunSet(simulated[j] for j in twins), seed,
                                        sim_families=[ours[twin_of[j]].meta.get("task") for j in twins])
     return {"modes": modes, "mix": mix}
+
+
+def averaged(reports: list[dict[str, dict]]) -> dict[str, dict]:
+    """Rows of several seeds' :func:`realism_report` (or ``mode_report(...)["modes"]``) as one: ``auc`` and
+    ``auc_across_families`` the mean over seeds (``None`` if a seed had none), ``aucs`` each seed's; counts and
+    ``giveaways`` from the first seed. A row missing from one seed's report is left out.
+
+    >>> rows = averaged([{"lr_low": {"auc": 0.7, "auc_across_families": 0.6}},
+    ...                  {"lr_low": {"auc": 0.8, "auc_across_families": None}}])
+    >>> round(rows["lr_low"]["auc"], 3), rows["lr_low"]["aucs"], rows["lr_low"]["auc_across_families"]
+    (0.75, [0.7, 0.8], None)
+    """
+    names = [name for name in reports[0] if all(name in report for report in reports)]
+    rows = {}
+    for name in names:
+        aucs = [report[name]["auc"] for report in reports]
+        across = [report[name]["auc_across_families"] for report in reports]
+        rows[name] = {**reports[0][name], "auc": float(np.mean(aucs)), "aucs": aucs,
+                      "auc_across_families": None if None in across else float(np.mean(across)),
+                      "goal_met": float(np.mean(aucs)) <= GOAL}
+    return rows
 
 
 def _compare(real: RunSet, simulated: RunSet, seed: int, sim_families: list | None = None) -> dict:

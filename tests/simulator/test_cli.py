@@ -86,6 +86,14 @@ def test_simulate_reports_the_realism_check_against_a_suite(tmp_path, capsys):
     assert args.handler(args) == 0
     out = capsys.readouterr().out
     assert "lr_low   AUC " in out and "(12 real, 12 simulated)" in out
+    args = parse("simulate", "--realism", str(real), "--seeds", "1,2")
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "mean over seeds 1, 2" in out and "(12 real, 12 simulated)" in out
+    for bad in (["--seeds", "1:x", "--realism", str(real)], ["--seeds", "0:2", "--out", str(tmp_path / "x")]):
+        args = parse("simulate", *bad)
+        with pytest.raises(UsageError, match="--seeds"):
+            args.handler(args)
 
 
 def test_simulate_reports_the_realism_check_per_mode_named_by_the_verification_rules(tmp_path, capsys):
