@@ -4,6 +4,7 @@ or, with ``--realism PATH``, report how well a classifier tells simulated runs f
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from curvebench.cli import UsageError
 from curvebench.cli.common import parse_seeds
@@ -119,7 +120,8 @@ def _realism_by_mode(real, seeds: list[int]) -> int:
           f"{_over(seeds)}; each run's mode\nnamed from its numbers by the recorder's verification rules, real and "
           "simulated alike:")
     for label, mix in reports[0]["mix"].items():
-        print(f"  {label}: real {_mix(mix['real'], label)}; simulated {_mix(mix['simulated'], label)}")
+        simulated = sum((report["mix"][label]["simulated"] for report in reports), Counter())
+        print(f"  {label}: real {_mix(mix['real'], label)}; simulated {_mix(simulated, label)}")
     modes = averaged([report["modes"] for report in reports])
     if modes:
         _print_rows(modes)

@@ -245,7 +245,8 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
     simulator makes each mode as often as the real runs show it. ``name_mode(run)`` names a run's mode
     from its numbers (``None`` when no rule matches), e.g. the recorder's verification rules; the
     simulator's own mode names are not used, since they name causes, not shapes. Per label with at least
-    ``min_runs`` real runs, ``repeats`` matched simulations are named. Returns ``{"modes": {mode: row of
+    ``min_runs`` real runs, ``repeats`` matched simulations are named (seeds ``seed * repeats`` on, so
+    reports of different seeds share no simulated run). Returns ``{"modes": {mode: row of
     realism_report}, "mix": {label: {"real": Counter, "simulated": Counter}}}``. A mode's real runs are
     compared with the simulated runs named that mode that copy a real run of it (copies of other modes'
     runs would bring their bookkeeping and noise level along), when both sides have ``min_runs`` runs.
@@ -255,7 +256,8 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
         ours = real.filter(lambda run, label=label: run.label == label)
         if len(ours) < min_runs:
             continue
-        simulated = RunSet(run for k in range(repeats) for run in matched_simulation(ours, label, seed=seed + k))
+        simulated = RunSet(run for k in range(repeats)
+                           for run in matched_simulation(ours, label, seed=seed * repeats + k))
         real_modes, sim_modes = [name_mode(run) for run in ours], [name_mode(run) for run in simulated]
         mix[label] = {"real": Counter(real_modes), "simulated": Counter(sim_modes)}
         twin_of = [j % len(ours) for j in range(len(simulated))]  # the real run each simulated run copies
