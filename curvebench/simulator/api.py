@@ -21,6 +21,7 @@ same ``steps``, ``modes``, ``severity`` and knob overrides given to both.
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
 from typing import Any, NamedTuple, Sequence
 
@@ -92,7 +93,7 @@ def _simulate(labels, seeds, state, *, steps, modes, severity, overrides) -> lis
     runs: list[Run | None] = [None] * len(labels)
     attempts = np.zeros(len(labels), dtype=np.int64)
     pending = list(range(len(labels)))
-    with _collector_paused():
+    with _collector_paused(), _small_pages():
         while pending:
             attempts[pending] += 1
             retry, drawing = [], state[pending]
@@ -119,3 +120,34 @@ def _collector_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+_PAGES_LOCK = threading.Lock()
+_PAGES_USERS = [0, None]  # batches being made, and NumPy's huge-page setting before the first of them
+
+
+@contextmanager
+def _small_pages():
+    """NumPy's advice to the kernel to back arrays of 4 MB and more with huge pages off while batches are made.
+
+    Where the kernel compacts memory to find a huge page when such an array is first touched (transparent huge
+    pages with ``defrag`` set to ``madvise``, a common default), a fresh process's first large batch spent ~3 s of
+    system time in those stalls here against ~0.5 s on small pages (numpy/numpy#31590 describes the stall).
+    The setting is restored when the last batch of the process is done.
+    """
+    core = getattr(np, "_core", None) or np.core
+    switch = getattr(core.multiarray, "_set_madvise_hugepage", None)
+    if switch is None:  # a NumPy without the switch
+        yield
+        return
+    with _PAGES_LOCK:
+        if not _PAGES_USERS[0]:
+            _PAGES_USERS[1] = switch(False)
+        _PAGES_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _PAGES_LOCK:
+            _PAGES_USERS[0] -= 1
+            if not _PAGES_USERS[0]:
+                switch(_PAGES_USERS[1])

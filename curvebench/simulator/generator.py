@@ -139,30 +139,28 @@ def _mulhi(a, b):
     return a1 * b1 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (mid >> np.uint64(32))
 
 
-@njit(cache=True, nogil=True)
-def next64(state):
-    """Step ``state`` (a row of :func:`states`) and return the next 64-bit output."""
-    high, low = state[STATE_HIGH], state[STATE_LOW]
+@njit(cache=True, nogil=True, inline="always")
+def _step(high, low, inc_high, inc_low):
+    """One ``PCG64`` step of the state ``(high, low)``: the new state and its 64-bit output."""
     new_low = low * _MULT_LOW
     new_high = _mulhi(low, _MULT_LOW) + low * _MULT_HIGH + high * _MULT_LOW
-    summed = new_low + state[INC_LOW]
-    new_high = new_high + state[INC_HIGH] + (np.uint64(1) if summed < new_low else np.uint64(0))
-    state[STATE_HIGH], state[STATE_LOW] = new_high, summed
+    summed = new_low + inc_low
+    new_high = new_high + inc_high + (np.uint64(1) if summed < new_low else np.uint64(0))
     value, rot = new_high ^ summed, new_high >> np.uint64(58)
-    return (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
+    return new_high, summed, (value >> rot) | (value << ((np.uint64(64) - rot) & np.uint64(63)))
 
 
-@njit(cache=True, nogil=True)
-def next_double(state):
-    """A uniform in ``[0, 1)`` (``Generator.random``)."""
-    return np.float64(next64(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+@njit(cache=True, nogil=True, inline="always")
+def _double(word):
+    return np.float64(word >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True, nogil=True)
-def normal(state):
-    """A standard normal (``Generator.standard_normal``: the ziggurat of NumPy's ``random_standard_normal``)."""
+@njit(cache=True, nogil=True, inline="always")
+def _normal(high, low, inc_high, inc_low):
+    """A standard normal from the state ``(high, low)`` (NumPy's ziggurat) and the state after it; the state is
+    passed by value so that the compiler keeps it in registers."""
     while True:
-        r = next64(state)
+        high, low, r = _step(high, low, inc_high, inc_low)
         idx = np.intp(r & np.uint64(0xFF))
         r >>= np.uint64(8)
         rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
@@ -170,37 +168,58 @@ def normal(state):
         if r & np.uint64(1):
             x = -x
         if rabs < _KI[idx]:
-            return x
+            return x, high, low
         if idx == 0:
             while True:
-                xx = -ziggurat_nor_inv_r * np.log1p(-next_double(state))
-                yy = -np.log1p(-next_double(state))
+                high, low, word = _step(high, low, inc_high, inc_low)
+                xx = -ziggurat_nor_inv_r * np.log1p(-_double(word))
+                high, low, word = _step(high, low, inc_high, inc_low)
+                yy = -np.log1p(-_double(word))
                 if yy + yy > xx * xx:
-                    return -(ziggurat_nor_r + xx) if (rabs >> np.uint64(8)) & np.uint64(1) else ziggurat_nor_r + xx
-        elif (_FI[idx - 1] - _FI[idx]) * next_double(state) + _FI[idx] < np.exp(-0.5 * x * x):
-            return x
+                    tail = -(ziggurat_nor_r + xx) if (rabs >> np.uint64(8)) & np.uint64(1) else ziggurat_nor_r + xx
+                    return tail, high, low
+        else:
+            high, low, word = _step(high, low, inc_high, inc_low)
+            if (_FI[idx - 1] - _FI[idx]) * _double(word) + _FI[idx] < np.exp(-0.5 * x * x):
+                return x, high, low
+
+
+@njit(cache=True, nogil=True)
+def next64(state):
+    """Step ``state`` (a row of :func:`states`) and return the next 64-bit output."""
+    state[STATE_HIGH], state[STATE_LOW], word = _step(state[STATE_HIGH], state[STATE_LOW], state[INC_HIGH],
+                                                      state[INC_LOW])
+    return word
 
 
 @njit(cache=True, nogil=True)
 def fill_normal(state, out, start, stop):
     """``out[start:stop]`` = standard normals, in order."""
+    high, low, inc_high, inc_low = state[STATE_HIGH], state[STATE_LOW], state[INC_HIGH], state[INC_LOW]
     for j in range(start, stop):
-        out[j] = normal(state)
+        out[j], high, low = _normal(high, low, inc_high, inc_low)
+    state[STATE_HIGH], state[STATE_LOW] = high, low
 
 
 @njit(cache=True, nogil=True)
 def fill_uniform(state, out, start, stop):
     """``out[start:stop]`` = uniforms in ``[0, 1)``, in order."""
+    high, low, inc_high, inc_low = state[STATE_HIGH], state[STATE_LOW], state[INC_HIGH], state[INC_LOW]
     for j in range(start, stop):
-        out[j] = next_double(state)
+        high, low, word = _step(high, low, inc_high, inc_low)
+        out[j] = _double(word)
+    state[STATE_HIGH], state[STATE_LOW] = high, low
 
 
 @njit(cache=True, nogil=True)
 def skip_normals(states, rows, counts):
     """Advance ``states[rows[i]]`` past ``counts[i]`` standard normals, for each ``i``."""
     for i in range(rows.shape[0]):
+        state = states[rows[i]]
+        high, low, inc_high, inc_low = state[STATE_HIGH], state[STATE_LOW], state[INC_HIGH], state[INC_LOW]
         for _ in range(counts[i]):
-            normal(states[rows[i]])
+            _, high, low = _normal(high, low, inc_high, inc_low)
+        state[STATE_HIGH], state[STATE_LOW] = high, low
 
 
 @njit(cache=True, nogil=True)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from curvebench.simulator import simulate, simulate_many
+from curvebench.simulator.api import _small_pages
 from curvebench.simulator.knobs import UNIFORMS_PER_RUN
 from curvebench.simulator.scenarios import sample_knobs
 from curvebench.simulator.schedules import SCHEDULES
@@ -69,3 +70,19 @@ def test_missing_channels_are_missing_in_the_runs():
     assert all("train_loss" in p for p in present)
     for name in ("val_loss", "grad_norm", "lr"):
         assert any(name not in p for p in present) and any(name in p for p in present)
+
+
+@pytest.mark.parametrize("setting", [True, False])
+def test_a_batch_leaves_numpys_huge_page_setting_as_it_found_it(setting):
+    switch = np._core.multiarray._set_madvise_hugepage
+    seen = []
+    previous = switch(setting)
+    try:
+        with _small_pages():
+            seen.append(switch(False))  # what a batch runs with
+            simulate_many(2, steps=50)  # nested: the outer setting survives the inner batch
+            seen.append(switch(False))
+        seen.append(switch(setting))
+    finally:
+        switch(previous)
+    assert seen == [False, False, setting]
