@@ -7,7 +7,8 @@ suite is made by the simulator of one release: sim-v1 and stress-v1 by curvebenc
 sim-v2 by 0.2.0, whose simulator was retuned against recorded runs, sim-v3 by 0.3.0 (a gradient norm that
 follows the loss, first-steps bursts, mode weights from TaskSet and the recorded corpus), sim-v4 by 0.4.0
 (confidence growth after memorization, NaN blow-ups that do not saturate, stuck and collapsed networks that settle
-below a miscalibrated start); running the script today for a v1 name
+below a miscalibrated start), sim-v5 by 0.5.0 (a capped relative noise level, so an exploding loss never
+falls to zero on its way to NaN; fewer rejected draws); running the script today for a v1 name
 would make different runs, which is why a changed simulator makes a new version. The seeds below are
 reserved for these suites; learned detectors never train on them.
 """
@@ -25,7 +26,8 @@ from curvebench.run import Channel, Run, RunSet
 from curvebench.simulator import simulate_many
 
 DATA = Path(__file__).resolve().parents[1] / "curvebench" / "datasets" / "data"
-SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED = 20261124, 20261125, 20261126, 20261127, 20261207
+SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED, SIM_V5_SEED = (20261124, 20261125, 20261126, 20261127,
+                                                                          20261207, 20261208)
 STRESSES = ("no_val", "no_grad_no_lr", "per_epoch", "heavy_noise", "rescaled")
 
 
@@ -80,6 +82,7 @@ SUITES = {
     "sim-v2": lambda: simulate_many(500, seed=SIM_V2_SEED),
     "sim-v3": lambda: simulate_many(500, seed=SIM_V3_SEED),
     "sim-v4": lambda: simulate_many(500, seed=SIM_V4_SEED),
+    "sim-v5": lambda: simulate_many(500, seed=SIM_V5_SEED),
 }
 """How each suite is made: 500 simulated runs (100 per label, every mode and severity), or the stress mix."""
 

@@ -323,7 +323,7 @@ def _kicks(k: Knobs, events: np.ndarray, stability: np.ndarray) -> list:
     for row in np.flatnonzero(k["kicks"] > 0):
         for j in range(int(min(k["kicks"][row], MAX_KICKS))):
             u_time, u_size, u_mode = events[row, 3 * j: 3 * j + 3]
-            step = int(k["steps"][row] * (0.05 + 0.9 * u_time))
+            step = int(k["steps"][row] * (0.05 + 0.8 * u_time))
             out.append((step, int(row), 1 + int(u_mode < 0.5), float(k["kick_size"][row] * (0.5 + u_size))))
     for row in np.flatnonzero(k["spikes"] > 0):
         count = int(min(k["spikes"][row], MAX_SPIKES))

@@ -145,6 +145,9 @@ class Observed:
     noiseless_train: np.ndarray
 
 
+MAX_NOISE = 1.0
+"""The relative noise level of a logged point is at most this (heteroscedastic noise grows as a loss explodes
+or vanishes; a minibatch loss cannot swing more than its own size on the scale of one standard deviation)."""
 KNOBS = ("log_every", "chance_loss", "noise_power", "loss_noise", "dead_noise", "grad_noise", "val_noise",
          "grad_coupling", "burst_step", "burst_height", "burst_decay")
 """The knobs the kernel reads, in the column order of its ``table``."""
@@ -222,6 +225,8 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
                 if power != 1.0:
                     level *= (abs(expected[r, j]) / chance) ** (power - 1.0)
                 level = level * (dead_noise + (1.0 - dead_noise) * model_capacity[r, at])
+                if level > MAX_NOISE:
+                    level = MAX_NOISE
                 sigma[r, j] = level / np.sqrt(every) if mean[r] else level
                 grad[r, j] = model_grad[r, at] * np.exp(grad_noise * z_grad[r, j])
                 if coupling != 0.0 and start > 0.0 and model_train[r, at] > 0.0:

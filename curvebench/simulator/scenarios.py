@@ -296,13 +296,13 @@ def _lr_high_nan(d: Draw, k: Knobs, s: np.ndarray) -> None:
 
 def _lr_high_oscillation(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
-    onset = d.uniform(0.05, 0.6)
+    onset = d.uniform(0.05, 0.45)
     k["sharp_start"] = d.uniform(0.6, 1.5)
     k["sharp_max"] = d.uniform(3.5, 6.0)
     k["onset_at"] = onset
     k["stabilization"] = np.zeros(k.n_runs)
     k["sharp_scale"] = _blend(0.2, 3.0, s) * d.uniform(0.7, 1.3)
-    k["asymmetry"] = d.uniform(0.2, 0.6)
+    k["asymmetry"] = d.uniform(0.3, 0.6)
     k["log_every"] = k["log_every"] | 1
     k["log_reduce"] = np.full(k.n_runs, "last")
     k["sharp_floor"] = d.log_uniform(1e-3, 1e-2)
@@ -312,7 +312,7 @@ def _lr_high_spikes(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["onset_at"] = d.uniform(0.05, 0.5)
     k["spikes"] = np.floor(d.uniform(4.0, 16.0))
-    k["spike_stability"] = d.uniform(2.6, 4.0)
+    k["spike_stability"] = d.uniform(3.0, 4.2)
     k["sharp_start"] = d.uniform(0.6, 1.5)
     k["sharp_max"] = d.uniform(0.8, 1.6)
     k["sharpening"] = d.log_uniform(3.0, 10.0)

@@ -52,6 +52,13 @@ def test_nan_runs_are_finite_before_onset_and_non_finite_from_it(runs_by_mode):
         assert after.size and not np.isfinite(after).any()
 
 
+def test_an_exploding_loss_never_falls_to_zero_on_its_way_to_nan():
+    runs = simulate_many(800, labels=["lr_high"], modes=["lr_high/nan"], seed=5, steps=300)
+    for run in runs:
+        _, loss = train(run)
+        assert loss[np.isfinite(loss)].min() > 1e-3 * run.meta["knobs"]["chance_loss"], run.run_id
+
+
 def test_divergence_climbs_steadily_after_onset_and_stays_finite(runs_by_mode):
     for run in runs_by_mode["lr_high/divergence"]:
         steps, loss = train(run)
