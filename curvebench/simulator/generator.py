@@ -152,6 +152,7 @@ def _step(high, low, inc_high, inc_low):
 
 @njit(cache=True, nogil=True, inline="always")
 def _double(word):
+    """A 64-bit output as a uniform in ``[0, 1)`` (``Generator.random``: its top 53 bits)."""
     return np.float64(word >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
@@ -186,7 +187,7 @@ def _normal(high, low, inc_high, inc_low):
 
 @njit(cache=True, nogil=True)
 def next64(state):
-    """Step ``state`` (a row of :func:`states`) and return the next 64-bit output."""
+    """Step ``state`` (a row of a state array) and return the next 64-bit output."""
     state[STATE_HIGH], state[STATE_LOW], word = _step(state[STATE_HIGH], state[STATE_LOW], state[INC_HIGH],
                                                       state[INC_LOW])
     return word
