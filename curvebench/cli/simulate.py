@@ -31,6 +31,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--by-mode", action="store_true",
                    help="with --realism: one row per mode instead of per label, the modes of real and simulated "
                         "runs named alike by the recorder's verification rules")
+    p.add_argument("--by-family", action="store_true",
+                   help="with --realism: per label, the features that tell real from simulated runs apart within "
+                        "each task family (meta task) of the real runs, for one matched simulation (--seed)")
     p.add_argument("--plots", action="store_true", help="also write one PNG per run into DIR/plots")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty folder")
     p.set_defaults(handler=run)
@@ -41,10 +44,16 @@ def run(args) -> int:
     from curvebench.simulator import scenarios_for, simulate_many, spec
     from curvebench.simulator.plots import plot_run
 
+    given = [flag for flag, on in (("--by-mode", args.by_mode), ("--by-family", args.by_family),
+                                   ("--seeds", args.seeds)) if on]
     if args.realism:
-        return _realism(args.realism, parse_seeds(args.seeds) if args.seeds else [args.seed], args.by_mode)
-    if args.by_mode or args.seeds:
-        raise UsageError(f"{'--by-mode' if args.by_mode else '--seeds'} needs --realism PATH")
+        others = [flag for flag in given if flag != "--by-family"]
+        if args.by_family and others:
+            raise UsageError(f"--by-family takes one matched simulation (--seed), not {others[0]}")
+        seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
+        return _realism(args.realism, seeds, args.by_mode, args.by_family)
+    if given:
+        raise UsageError(f"{given[0]} needs --realism PATH")
     if not args.out:
         raise UsageError("--out DIR is required (or --realism PATH)")
     if args.n < 1:
@@ -81,7 +90,7 @@ def run(args) -> int:
     return 0
 
 
-def _realism(path: str, seeds: list[int], by_mode: bool) -> int:
+def _realism(path: str, seeds: list[int], by_mode: bool, by_family: bool) -> int:
     from curvebench.cli.common import read_runs
     from curvebench.datasets.corpora import available, load
     from curvebench.run import RunSet
@@ -95,6 +104,8 @@ def _realism(path: str, seeds: list[int], by_mode: bool) -> int:
         raise UsageError(f"--realism expects a suite folder, a .parquet file or one of {', '.join(available())}")
     if by_mode:
         return _realism_by_mode(real, seeds)
+    if by_family:
+        return _realism_by_family(real, seeds[0])
     report = averaged([realism_report(real, seed=seed) for seed in seeds])
     if not report:
         print("no label has at least 10 labeled real runs; nothing to compare")
@@ -127,6 +138,30 @@ def _realism_by_mode(real, seeds: list[int]) -> int:
         _print_rows(modes)
     else:
         print("no mode has at least 10 real and 10 simulated runs; nothing to compare")
+    return 0
+
+
+def _realism_by_family(real, seed: int) -> int:
+    from curvebench.simulator.realism import family_giveaways, matched_simulation
+
+    labels = [label for label in LABELS if sum(run.label == label for run in real) >= 10]
+    if not labels:
+        print("no label has at least 10 labeled real runs; nothing to compare")
+        return 0
+    print("realism check within task families: per label, the single features that tell real from simulated runs\n"
+          "apart best inside a family (each one's ROC AUC, the mean over families with at least 5 runs; then each\n"
+          "family's AUC and real / simulated medians):")
+    for label in labels:
+        ours = real.filter(lambda run, label=label: run.label == label)
+        rows = family_giveaways(ours, matched_simulation(ours, label, seed=seed))
+        if not rows:
+            print(f"  {label}: no task family (meta task) with at least 5 runs")
+            continue
+        print(f"  {label}")
+        for row in rows:
+            each = ", ".join(f"{family} {f['auc']:.2f} ({f['real']:.3g} / {f['simulated']:.3g})"
+                             for family, f in row["families"].items())
+            print(f"    {row['feature']}: {row['auc']:.2f} — {each}")
     return 0
 
 

@@ -109,3 +109,23 @@ def test_simulate_reports_the_realism_check_per_mode_named_by_the_verification_r
     args = parse("simulate", "--by-mode", "--out", str(tmp_path / "x"))
     with pytest.raises(UsageError, match="--by-mode needs --realism"):
         args.handler(args)
+
+
+def test_simulate_names_what_gives_simulated_runs_away_within_each_task_family(tmp_path, capsys):
+    from curvebench.datasets.parquet import write_parquet
+    from curvebench.simulator import simulate_many
+
+    runs = simulate_many(24, labels=["lr_low"], seed=8, steps=200)
+    for i, run in enumerate(runs):
+        run.meta["task"] = f"family{i % 3}"
+    write_parquet(runs, tmp_path / "real.parquet")
+    args = parse("simulate", "--realism", str(tmp_path / "real.parquet"), "--by-family", "--seed", "1")
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert "within task families" in out and "  lr_low\n" in out
+    assert all(f"family{i} " in out for i in range(3))
+    for bad, message in ((["--by-family", "--out", str(tmp_path / "x")], "--by-family needs --realism"),
+                         (["--realism", str(tmp_path / "real.parquet"), "--by-family", "--by-mode"], "not --by-mode")):
+        args = parse("simulate", *bad)
+        with pytest.raises(UsageError, match=message):
+            args.handler(args)

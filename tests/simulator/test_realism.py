@@ -245,3 +245,24 @@ def test_a_matched_run_shows_the_noise_level_its_real_run_shows():
     shown = [curve_features(run)[level] for run in real]
     twins = [curve_features(simulate("lr_low", seed=i, **observed_knobs(run)))[level] for i, run in enumerate(real)]
     assert abs(np.median(twins) - np.median(shown)) < 0.05  # the residual scale's shrinkage is divided out
+
+
+def test_family_giveaways_find_what_separates_inside_families_that_pooling_hides():
+    from curvebench.run import RunSet
+    from curvebench.simulator.realism import family_giveaways, giveaways
+
+    def runs(seed, noise, task):
+        made = simulate_many(8, labels=["lr_low"], seed=seed, steps=300, log_every=1, noise_shape="gaussian",
+                             loss_noise=noise)
+        for run in made:
+            run.meta["task"] = task
+        return list(made)
+
+    real = RunSet(runs(1, 0.005, "quiet") + runs(2, 0.1, "noisy"))
+    simulated = RunSet(runs(3, 0.03, "quiet") + runs(4, 0.03, "noisy"))  # one prior for both families
+    within = {row["feature"]: row for row in family_giveaways(real, simulated, top=30)}["log noise level"]
+    pooled = {row["feature"]: row for row in giveaways(real, simulated, top=30)}["log noise level"]
+    assert within["auc"] == 1.0 and set(within["families"]) == {"quiet", "noisy"}
+    assert pooled["auc"] < 0.75
+    with pytest.raises(ValueError, match="one simulated run per real run"):
+        family_giveaways(real, RunSet(list(simulated)[:3]))
