@@ -142,18 +142,16 @@ def _realism_by_mode(real, seeds: list[int]) -> int:
 
 
 def _realism_by_family(real, seed: int) -> int:
-    from curvebench.simulator.realism import family_giveaways, matched_simulation
+    from curvebench.simulator.realism import family_report
 
-    labels = [label for label in LABELS if sum(run.label == label for run in real) >= 10]
-    if not labels:
+    report = family_report(real, seed=seed)
+    if not report:
         print("no label has at least 10 labeled real runs; nothing to compare")
         return 0
     print("realism check within task families: per label, the single features that tell real from simulated runs\n"
           "apart best inside a family (each one's ROC AUC, the mean over families with at least 5 runs; then each\n"
           "family's AUC and real / simulated medians):")
-    for label in labels:
-        ours = real.filter(lambda run, label=label: run.label == label)
-        rows = family_giveaways(ours, matched_simulation(ours, label, seed=seed))
+    for label, rows in report.items():
         if not rows:
             print(f"  {label}: no task family (meta task) with at least 5 runs")
             continue

@@ -10,7 +10,8 @@ channels, learning-rate schedule, loss scale, noise level; :func:`observed_knobs
 compares the shapes and dynamics the simulator is responsible for. A real corpus has few task
 families, each run many times; shuffled folds let the classifier learn each family's look, so the
 report also scores it on whole families held out (``auc_across_families``). :func:`mode_report` does the same
-per mode, naming the modes of real and simulated runs by one rule, and :func:`family_giveaways` names what
+per mode, naming the modes of real and simulated runs by one rule, and :func:`family_giveaways` (per label:
+:func:`family_report`) names what
 separates them within each family.
 
 >>> from curvebench.run import Run
@@ -274,6 +275,17 @@ def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[s
         ours = real.filter(lambda run, label=label: run.label == label)
         if len(ours) >= min_runs:
             report[label] = _compare(ours, matched_simulation(ours, label, seed=seed), seed)
+    return report
+
+
+def family_report(real: RunSet, *, seed: int = 0, min_runs: int = 10, top: int = 3) -> dict[str, list[dict]]:
+    """Per label with at least ``min_runs`` real runs: :func:`family_giveaways` of its real runs and one
+    matched simulation of them (``seed``)."""
+    report = {}
+    for label in sorted(set(real.labels) & set(LABELS)):
+        ours = real.filter(lambda run, label=label: run.label == label)
+        if len(ours) >= min_runs:
+            report[label] = family_giveaways(ours, matched_simulation(ours, label, seed=seed), top=top)
     return report
 
 
