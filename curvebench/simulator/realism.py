@@ -11,8 +11,7 @@ compares the shapes and dynamics the simulator is responsible for. A real corpus
 families, each run many times; shuffled folds let the classifier learn each family's look, so the
 report also scores it on whole families held out (``auc_across_families``). :func:`mode_report` does the same
 per mode, naming the modes of real and simulated runs by one rule, and :func:`family_giveaways` (per label:
-:func:`family_report`) names what
-separates them within each family.
+:func:`family_report`) names what separates them within each family.
 
 >>> from curvebench.run import Run
 >>> real = Run.from_columns(list(range(0, 200, 2)), train_loss=list(np.linspace(2.3, 0.5, 100)), label="healthy")
