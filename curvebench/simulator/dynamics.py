@@ -227,7 +227,7 @@ def _advance(first, stride, block, schedule, stability, scalars, h, second0, noi
              kick_start, kick_step, kick_mode, kick_value, train, val, grad, capacity):
     """Blocks ``first, first + stride, ...`` of ``block`` runs: write their rows of the four outputs."""
     runs = schedule.shape[0]
-    work = np.empty((7, h.shape[1]), np.float32)
+    work = np.empty((5, h.shape[1]), np.float32)
     e_mem = np.empty(delta.shape[1], np.float32)
     for b in range(first * block, runs, stride * block):
         for r in range(b, min(b + block, runs)):
@@ -243,7 +243,7 @@ def _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, de
     Clamps are written as comparisons that let NaN through, as NumPy's ``minimum``/``maximum`` do.
     """
     steps, modes, n_mem = schedule.shape[1], h.shape[1], delta.shape[1]
-    second, energy, half_h, initial, opened, factor, noise = work[0], work[1], work[2], work[3], work[4], work[5], work[6]
+    second, half_h, initial, opened, factor = work[0], work[1], work[2], work[3], work[4]
     m0 = modes - n_mem
     p, hr, nh, sh = scalars[r], h[r], noise_h[r], share[r]
     floor_train, floor_val, learnable_train, learnable_val = (p[FLOOR_TRAIN], p[FLOOR_VAL], p[LEARNABLE_TRAIN],
@@ -282,28 +282,30 @@ def _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, de
                         m = kick_mode[kick]
                         second[m] += np.float32(2.0 * kicked / np.float64(hr[m]))
             kick += 1
-        for k in range(modes):
-            energy[k] = half_h[k] * second[k]
+        energy0 = half_h[0] * second[0]
         if cap:
             g = gate
             alive_share = alive * (ONE - gated * (ONE - g))
             learned = grad2 = noise_weight = ZERO
             for k in range(1, modes):
+                energy = half_h[k] * second[k]
                 o = ONE - sh[k] * (ONE - g)
                 opened[k] = o
                 weight = o * o
-                term = o * energy[k] + (ONE - o) * initial[k]
+                term = o * energy + (ONE - o) * initial[k]
                 learned = term if k == 1 else learned + term
-                term = hr[k] * energy[k] * weight
+                term = hr[k] * energy * weight
                 grad2 = term if k == 1 else grad2 + term
                 term = nh[k] * weight
                 noise_weight = term if k == 1 else noise_weight + term
             grad2 = grad2 * TWO + noise_weight * (alive_share * alive_share) * level
         else:
-            learned, grad2 = energy[1], hr[1] * energy[1]
+            energy = half_h[1] * second[1]
+            learned, grad2 = energy, hr[1] * energy
             for k in range(2, modes):
-                learned += energy[k]
-                grad2 += hr[k] * energy[k]
+                energy = half_h[k] * second[k]
+                learned += energy
+                grad2 += hr[k] * energy
             grad2 = grad2 * TWO + noise_sum * level
         learned_val = learned
         if mem:
@@ -322,17 +324,17 @@ def _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, de
             learned += top_loss
             learned_val = learned_val + top_loss if mem else learned
             grad2 += top_grad * top_grad
-        x_train, x_val = energy[0] + learned, energy[0] + learned_val
+        x_train, x_val = energy0 + learned, energy0 + learned_val
         if cap:
             a = alive
             gate_grad = gated * a * learnable_train * p[GATE_RATE] * gate * (ONE - gate)
             grad2 = a * a * grad2 + gate_grad * gate_grad
-            x_train = energy[0] + (ONE - a) * learnable_train + a * learned
-            x_val = energy[0] + (ONE - a) * learnable_val + a * learned_val
+            x_train = energy0 + (ONE - a) * learnable_train + a * learned
+            x_val = energy0 + (ONE - a) * learnable_val + a * learned_val
         live0 = alive_share * alive_share
         if readout != ZERO:
             live0 = live0 + readout * (ONE - live0)
-        grad2 += TWO * hr[0] * energy[0] + nh[0] * live0 * level
+        grad2 += TWO * hr[0] * energy0 + nh[0] * live0 * level
         norm = np.sqrt(grad2)
         x_train, slope = _link(x_train, link_scale, link_power)
         x_val = _link(x_val, link_scale, link_power)[0]
@@ -354,16 +356,15 @@ def _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, de
         for k in range(modes):
             if cap:
                 step = rate if k == 0 else opened[k] * (rate * alive)
-                noise[k] = step * step * (live0 if k == 0 else alive_share * alive_share) * nh[k] * level
+                noise = step * step * (live0 if k == 0 else alive_share * alive_share) * nh[k] * level
             else:
                 step = rate
-                noise[k] = step * step * nh[k] * level
+                noise = step * step * nh[k] * level
             factor[k] = ONE - step * hr[k]
+            second[k] = second[k] * (factor[k] * factor[k]) + noise
         for j in range(n_mem):
             if mem:
                 e_mem[j] *= factor[m0 + j]
-        for k in range(modes):
-            second[k] = second[k] * (factor[k] * factor[k]) + noise[k]
         if top:
             x = x - rate * top_grad
             size = abs(x)
