@@ -135,11 +135,11 @@ def family_giveaways(real: RunSet, simulated: RunSet, *, top: int = 3, min_runs:
     if len(real) != len(simulated):
         raise ValueError(f"expected one simulated run per real run, got {len(simulated)} for {len(real)}")
     x_real, x_sim = _features(real), _features(simulated)
-    families = np.array([str(run.meta.get("task")) for run in real], dtype=object)
+    families = [run.meta.get("task") for run in real]
     scored: dict[str, dict] = {}
-    for family in dict.fromkeys(families):
-        ours = families == family
-        if ours.sum() < min_runs or family == "None":
+    for family in dict.fromkeys(f for f in families if f is not None):
+        ours = [i for i, f in enumerate(families) if f == family]
+        if len(ours) < min_runs:
             continue
         for row in _giveaways(x_real[ours], x_sim[ours], top=len(FEATURES)):
             scored.setdefault(row["feature"], {})[family] = {k: row[k] for k in ("auc", "real", "simulated")}
@@ -269,23 +269,15 @@ def realism_report(real: RunSet, *, seed: int = 0, min_runs: int = 10) -> dict[s
     what tells simulated runs apart hold on tasks the classifier never saw? It is ``None`` when fewer than
     three families have runs of the label.
     """
-    report = {}
-    for label in sorted(set(real.labels) & set(LABELS)):
-        ours = real.filter(lambda run, label=label: run.label == label)
-        if len(ours) >= min_runs:
-            report[label] = _compare(ours, matched_simulation(ours, label, seed=seed), seed)
-    return report
+    return {label: _compare(ours, matched_simulation(ours, label, seed=seed), seed)
+            for label, ours in _by_label(real, min_runs)}
 
 
 def family_report(real: RunSet, *, seed: int = 0, min_runs: int = 10, top: int = 3) -> dict[str, list[dict]]:
     """Per label with at least ``min_runs`` real runs: :func:`family_giveaways` of its real runs and one
     matched simulation of them (``seed``)."""
-    report = {}
-    for label in sorted(set(real.labels) & set(LABELS)):
-        ours = real.filter(lambda run, label=label: run.label == label)
-        if len(ours) >= min_runs:
-            report[label] = family_giveaways(ours, matched_simulation(ours, label, seed=seed), top=top)
-    return report
+    return {label: family_giveaways(ours, matched_simulation(ours, label, seed=seed), top=top)
+            for label, ours in _by_label(real, min_runs)}
 
 
 def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: int = 0, min_runs: int = 10,
@@ -303,10 +295,7 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
     runs would bring their bookkeeping and noise level along), when both sides have ``min_runs`` runs.
     """
     modes, mix = {}, {}
-    for label in sorted(set(real.labels) & set(LABELS)):
-        ours = real.filter(lambda run, label=label: run.label == label)
-        if len(ours) < min_runs:
-            continue
+    for label, ours in _by_label(real, min_runs):
         simulated = RunSet(run for k in range(repeats)
                            for run in matched_simulation(ours, label, seed=seed * repeats + k))
         real_modes, sim_modes = [name_mode(run) for run in ours], [name_mode(run) for run in simulated]
@@ -319,6 +308,14 @@ def mode_report(real: RunSet, name_mode: Callable[[Run], str | None], *, seed: i
                 modes[mode] = _compare(RunSet(ours[j] for j in mine), RunSet(simulated[j] for j in twins), seed,
                                        sim_families=[ours[twin_of[j]].meta.get("task") for j in twins])
     return {"modes": modes, "mix": mix}
+
+
+def _by_label(real: RunSet, min_runs: int):
+    """``(label, its real runs)`` for each label with at least ``min_runs`` real runs, in label order."""
+    for label in sorted(set(real.labels) & set(LABELS)):
+        ours = real.filter(lambda run, label=label: run.label == label)
+        if len(ours) >= min_runs:
+            yield label, ours
 
 
 def averaged(reports: list[dict[str, dict]]) -> dict[str, dict]:
