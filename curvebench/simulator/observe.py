@@ -11,6 +11,8 @@ real scripts log:
   output has the same loss on every batch);
 * a slow wander of the parameters (``wander``, :mod:`~curvebench.simulator.wander`): the training loss
   (before the minibatch noise) and the validation loss move with it;
+* the chaos of a climb to NaN (``chaos``, :mod:`~curvebench.simulator.chaos`): the climb swings wildly in
+  log space, the gradient norm and the validation loss with it, and a swing past the overflow level is NaN;
 * ``val_loss`` every ``eval_every`` steps (optionally at step 0, always at the last step) with a
   small evaluation noise ``val_noise``;
 * ``grad_norm`` at the logged steps, log-normal noise ``grad_noise``, jumping with the loss on
@@ -47,6 +49,7 @@ from numba import njit
 from curvebench.simulator import generator
 from curvebench.simulator.noise import minibatch_noise, mixture_table
 from curvebench.simulator.parallel import over_runs
+from curvebench.simulator.chaos import apply_chaos
 from curvebench.simulator.wander import apply_wander
 
 
@@ -107,8 +110,8 @@ def search_shared(arrays: list, values: np.ndarray, side: str = "left") -> np.nd
 class Draws:
     """Padded ``(runs, points)`` noise draws, each row from its run's own generator: normals for the
     training loss, the gradient norm and the validation loss, uniforms for the noise mixture and normals for
-    the wander (entries past a run's own points are left undefined: nothing reads them); ``owed``: the wander
-    normals each run skipped (its wander is 0)."""
+    the sample path (wander or chaos; entries past a run's own points are left undefined: nothing reads them);
+    ``owed``: the sample-path normals each run skipped (it neither wanders nor is chaotic)."""
 
     train: np.ndarray
     grad: np.ndarray
@@ -118,14 +121,14 @@ class Draws:
     owed: np.ndarray
 
 
-def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, wander: np.ndarray) -> Draws:
+def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, sample_path: np.ndarray) -> Draws:
     """Run ``i`` draws from ``state[rows[i]]`` (:mod:`~curvebench.simulator.generator`, in compiled code shared
-    between threads), in this order: its train, grad and val normals, its uniforms and its wander normals. A
-    run whose ``wander`` is 0 never reads its wander normals, so it skips them (and draws them,
-    :func:`~curvebench.simulator.generator.skip_normals`, only if it is simulated again)."""
+    between threads), in this order: its train, grad and val normals, its uniforms and its sample-path normals.
+    A run whose ``sample_path`` is False (no wander, no chaos) never reads its sample-path normals, so it skips
+    them (and draws them, :func:`~curvebench.simulator.generator.skip_normals`, only if it is simulated again)."""
     n_train = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
     n_val = np.array([len(s) for s in logging.val_steps], dtype=np.int64)
-    wandering = np.where(np.asarray(wander) != 0, n_train, 0)
+    wandering = np.where(np.asarray(sample_path, dtype=bool), n_train, 0)
     counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, wandering], axis=1))
     rows = np.asarray(rows, dtype=np.int64)
     out = np.empty((5, len(rows), int(counts.max())))
@@ -170,11 +173,17 @@ def observe(traj, schedule: np.ndarray, lr_scale: np.ndarray, knobs, logging: Pl
                                      mean, draws.grad, draws.val, seen.noiseless_train, sigma, seen.train, seen.val,
                                      seen.grad_norm, seen.lr), runs)
     expected = seen.noiseless_train
-    if np.any(knobs["wander"] > 0):
-        expected = seen.train  # the wandered loss is made in ``train``, which the minibatch noise then overwrites
+    wander, chaos = (np.asarray(knobs[name], np.float64) for name in ("wander", "chaos"))
+    if np.any(wander > 0) or np.any(chaos > 0):
+        expected = seen.train  # the sample path is made in ``train``, which the minibatch noise then overwrites
         np.copyto(expected, seen.noiseless_train)
-        apply_wander(expected, sigma, draws.wander, train_steps, n_train, np.asarray(knobs["wander"], np.float64),
+    if np.any(wander > 0):
+        apply_wander(expected, sigma, draws.wander, train_steps, n_train, wander,
                      np.asarray(knobs["wander_steps"], np.float64), seen.val, val_steps, n_val)
+    if np.any(chaos > 0):
+        overflow = np.asarray(knobs["overflow"], np.float64) * np.asarray(knobs["chance_loss"], np.float64)
+        apply_chaos(expected, draws.wander, n_train, chaos, overflow, seen.grad_norm, train_steps, seen.val,
+                    val_steps, n_val)
     minibatch_noise(expected, sigma, draws.train, draws.uniform, mixture_table(knobs["noise_shape"], knobs),
                     n_train, seen.train, seen.grad_norm)
     return seen

@@ -185,7 +185,7 @@ def problem(d: Draw, steps=None) -> Knobs:
     for name, value in (("sharp_start", 0.5), ("sharp_max", 0.5), ("sharpening", 0.0), ("stabilization", 0.0),
                         ("sharp_scale", 0.0), ("asymmetry", 0.5), ("sharp_floor", 0.0), ("gated", 0.0),
                         ("gate_start", 0.0), ("gate_rate", 0.0), ("death_threshold", np.inf), ("death_rate", 0.0),
-                        ("overflow", np.inf), ("stop_after_nan", np.inf), ("kicks", 0.0), ("kick_size", 0.0),
+                        ("overflow", np.inf), ("chaos", 0.0), ("stop_after_nan", np.inf), ("kicks", 0.0), ("kick_size", 0.0),
                         ("onset_at", np.nan), ("climb", np.nan), ("warning", np.nan), ("rise", np.nan),
                         ("learned_by_end", np.nan), ("sharp_amplitude", np.nan), ("spikes", 0.0),
                         ("spike_stability", np.nan), ("train_residual", np.nan), ("val_memorization", np.nan),
@@ -289,9 +289,11 @@ def _lr_high_nan(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["onset_at"] = np.where(d.chance(0.6), d.log_uniform(0.003, 0.02), d.uniform(0.1, 0.9))
     k["warning"] = _blend(0.5, 0.01, s)
-    k["overflow"] = d.log_uniform(1e2, 1e30)
+    k["overflow"] = d.log_uniform(1e12, 1e36)
     k["link_power"] = np.ones(k.n_runs)
     k["stop_after_nan"] = np.where(d.chance(0.35), np.floor(d.uniform(1.0, 30.0)), np.inf)
+    k["chaos"] = np.where(d.chance(0.75), d.log_uniform(0.2, 1.0), 0.0)
+    k["wander"] = np.where(k["chaos"] > 0, 0.0, k["wander"])
 
 
 def _lr_high_oscillation(d: Draw, k: Knobs, s: np.ndarray) -> None:

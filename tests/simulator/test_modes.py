@@ -202,16 +202,20 @@ def test_severity_moves_runs_from_borderline_to_blatant():
     assert learned(1.0) < learned(0.0)
 
 
-def test_nan_runs_blow_up_by_orders_of_magnitude_with_their_gradient_norm_before_the_nan(runs_by_mode):
-    for run in runs_by_mode["lr_high/nan"]:
+def test_nan_runs_blow_up_by_orders_of_magnitude_with_their_gradient_norm_before_the_nan():
+    """Recorded: 1e8-1e34 times the first loss before the NaN. A chaotic climb logged coarsely can catch only
+    its low points, so a few runs may not show it."""
+    blown, grad_blown = [], []
+    for run in simulate_many(200, labels=["lr_high"], modes=["lr_high/nan"], seed=4, steps=800):
         _, loss = train(run)
         finite = loss[np.isfinite(loss)]
         if finite.size < 3:  # a coarse log can go NaN at its first points
             continue
-        assert finite.max() > 100 * finite[0], run.run_id  # recorded: 1e8-1e32 just before the NaN
+        blown.append(finite.max() > 1e4 * finite[0])
         if run.has("grad_norm"):
             grad = run.channel("grad_norm").values
-            assert grad[np.isfinite(grad)].max() > 10 * grad[0], run.run_id
+            grad_blown.append(grad[np.isfinite(grad)].max() > 100 * grad[0])
+    assert len(blown) > 150 and np.mean(blown) >= 0.95 and np.mean(grad_blown) >= 0.95
 
 
 def test_collapse_mostly_settles_below_its_first_loss(runs_by_mode):
