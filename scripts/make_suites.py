@@ -8,7 +8,8 @@ sim-v2 by 0.2.0, whose simulator was retuned against recorded runs, sim-v3 by 0.
 follows the loss, first-steps bursts, mode weights from TaskSet and the recorded corpus), sim-v4 by 0.4.0
 (confidence growth after memorization, NaN blow-ups that do not saturate, stuck and collapsed networks that settle
 below a miscalibrated start), sim-v5 by 0.5.0 (a capped relative noise level, so an exploding loss never
-falls to zero on its way to NaN; fewer rejected draws); running the script today for a v1 name
+falls to zero on its way to NaN; fewer rejected draws), sim-v6 by 0.6.0 (a chaotic climb to NaN, swinging by orders
+of magnitude as recorded NaN runs do); running the script today for a v1 name
 would make different runs, which is why a changed simulator makes a new version. The seeds below are
 reserved for these suites; learned detectors never train on them.
 """
@@ -26,8 +27,8 @@ from curvebench.run import Channel, Run, RunSet
 from curvebench.simulator import simulate_many
 
 DATA = Path(__file__).resolve().parents[1] / "curvebench" / "datasets" / "data"
-SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED, SIM_V5_SEED = (20261124, 20261125, 20261126, 20261127,
-                                                                          20261207, 20261208)
+SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED, SIM_V5_SEED, SIM_V6_SEED = (
+    20261124, 20261125, 20261126, 20261127, 20261207, 20261208, 20261209)
 STRESSES = ("no_val", "no_grad_no_lr", "per_epoch", "heavy_noise", "rescaled")
 
 
@@ -83,6 +84,7 @@ SUITES = {
     "sim-v3": lambda: simulate_many(500, seed=SIM_V3_SEED),
     "sim-v4": lambda: simulate_many(500, seed=SIM_V4_SEED),
     "sim-v5": lambda: simulate_many(500, seed=SIM_V5_SEED),
+    "sim-v6": lambda: simulate_many(500, seed=SIM_V6_SEED),
 }
 """How each suite is made: 500 simulated runs (100 per label, every mode and severity), or the stress mix."""
 

@@ -112,6 +112,8 @@ for _name, _description in (
      "memorization, NaN blow-ups that do not saturate; scripts/make_suites.py)"),
     ("sim-v5", "500 simulated runs from held-out seeds of the 0.5.0 simulator (a capped relative noise level: an "
      "exploding loss never falls to zero before its NaN; scripts/make_suites.py)"),
+    ("sim-v6", "500 simulated runs from held-out seeds of the 0.6.0 simulator (a chaotic climb to NaN that swings "
+     "by orders of magnitude; scripts/make_suites.py)"),
     ("stress-v1", "300 simulated runs made hard: missing channels, per-epoch logs, short runs, heavy noise, "
      "rescaled losses (scripts/make_suites.py)"),
     ("recorded-cpu", "real PyTorch runs recorded on the CPU, each label verified from its numbers "
