@@ -12,7 +12,7 @@ real scripts log:
 * a slow wander of the parameters (``wander``, :mod:`~curvebench.simulator.wander`): the training loss
   (before the minibatch noise) and the validation loss move with it;
 * the chaos of a climb to NaN (``chaos``, :mod:`~curvebench.simulator.chaos`): the climb swings wildly in
-  log space, the gradient norm and the validation loss with it, and a swing past the overflow level is NaN;
+  log space, the gradient norm and the validation loss with it, the swings closing as it nears overflow;
 * ``val_loss`` every ``eval_every`` steps (optionally at step 0, always at the last step) with a
   small evaluation noise ``val_noise``;
 * ``grad_norm`` at the logged steps, log-normal noise ``grad_noise``, jumping with the loss on
@@ -47,9 +47,9 @@ import numpy as np
 from numba import njit
 
 from curvebench.simulator import generator
+from curvebench.simulator.chaos import apply_chaos
 from curvebench.simulator.noise import minibatch_noise, mixture_table
 from curvebench.simulator.parallel import over_runs
-from curvebench.simulator.chaos import apply_chaos
 from curvebench.simulator.wander import apply_wander
 
 
@@ -128,13 +128,13 @@ def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, sample_path:
     them (and draws them, :func:`~curvebench.simulator.generator.skip_normals`, only if it is simulated again)."""
     n_train = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
     n_val = np.array([len(s) for s in logging.val_steps], dtype=np.int64)
-    wandering = np.where(np.asarray(sample_path, dtype=bool), n_train, 0)
-    counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, wandering], axis=1))
+    n_path = np.where(np.asarray(sample_path, dtype=bool), n_train, 0)
+    counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, n_path], axis=1))
     rows = np.asarray(rows, dtype=np.int64)
     out = np.empty((5, len(rows), int(counts.max())))
     uniform = np.array([False, False, False, True, False])
     over_runs(lambda *turn: generator.fill_rows(*turn, state, rows, out, counts, uniform), len(rows))
-    return Draws(*out, owed=n_train - wandering)
+    return Draws(*out, owed=n_train - n_path)
 
 
 @dataclass

@@ -185,9 +185,9 @@ def problem(d: Draw, steps=None) -> Knobs:
     for name, value in (("sharp_start", 0.5), ("sharp_max", 0.5), ("sharpening", 0.0), ("stabilization", 0.0),
                         ("sharp_scale", 0.0), ("asymmetry", 0.5), ("sharp_floor", 0.0), ("gated", 0.0),
                         ("gate_start", 0.0), ("gate_rate", 0.0), ("death_threshold", np.inf), ("death_rate", 0.0),
-                        ("overflow", np.inf), ("chaos", 0.0), ("stop_after_nan", np.inf), ("kicks", 0.0), ("kick_size", 0.0),
-                        ("onset_at", np.nan), ("climb", np.nan), ("warning", np.nan), ("rise", np.nan),
-                        ("learned_by_end", np.nan), ("sharp_amplitude", np.nan), ("spikes", 0.0),
+                        ("overflow", np.inf), ("chaos", 0.0), ("stop_after_nan", np.inf), ("kicks", 0.0),
+                        ("kick_size", 0.0), ("onset_at", np.nan), ("climb", np.nan), ("warning", np.nan),
+                        ("rise", np.nan), ("learned_by_end", np.nan), ("sharp_amplitude", np.nan), ("spikes", 0.0),
                         ("spike_stability", np.nan), ("train_residual", np.nan), ("val_memorization", np.nan),
                         ("confidence_at", np.nan), ("confidence_saturation", np.nan)):
         k[name] = np.full(n, value)
