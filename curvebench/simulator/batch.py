@@ -151,7 +151,7 @@ def _model(assembled, state):
     """A chunk's trajectory and observations: on the background thread, mostly in kernels that release the GIL,
     while the main thread assembles the next chunk and judges the previous one."""
     model, knobs, rows, logging, spans = assembled
-    draws = obs.noise_draws(state, rows, logging, (knobs["wander"] != 0) | (knobs["chaos"] != 0))
+    draws = obs.noise_draws(state, rows, logging, obs.sample_path(knobs))
     traj = integrate(model.params, model.schedule, model.stability)
     for mode, span in spans:
         if mode == "overfit/memorization":

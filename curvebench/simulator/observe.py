@@ -121,14 +121,20 @@ class Draws:
     owed: np.ndarray
 
 
-def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, sample_path: np.ndarray) -> Draws:
+def sample_path(knobs) -> np.ndarray:
+    """Which runs read sample-path normals: those that wander or are chaotic (:func:`observe`)."""
+    return (np.asarray(knobs["wander"]) != 0) | (np.asarray(knobs["chaos"]) != 0)
+
+
+def noise_draws(state: np.ndarray, rows: np.ndarray, logging: Plan, reads_path: np.ndarray) -> Draws:
     """Run ``i`` draws from ``state[rows[i]]`` (:mod:`~curvebench.simulator.generator`, in compiled code shared
     between threads), in this order: its train, grad and val normals, its uniforms and its sample-path normals.
-    A run whose ``sample_path`` is False (no wander, no chaos) never reads its sample-path normals, so it skips
-    them (and draws them, :func:`~curvebench.simulator.generator.skip_normals`, only if it is simulated again)."""
+    A run whose ``reads_path`` is False (no wander, no chaos: :func:`sample_path`) never reads its sample-path
+    normals, so it skips them (and draws them, :func:`~curvebench.simulator.generator.skip_normals`, only if it is
+    simulated again)."""
     n_train = np.array([len(s) for s in logging.train_steps], dtype=np.int64)
     n_val = np.array([len(s) for s in logging.val_steps], dtype=np.int64)
-    n_path = np.where(np.asarray(sample_path, dtype=bool), n_train, 0)
+    n_path = np.where(np.asarray(reads_path, dtype=bool), n_train, 0)
     counts = np.ascontiguousarray(np.stack([n_train, n_train, n_val, n_train, n_path], axis=1))
     rows = np.asarray(rows, dtype=np.int64)
     out = np.empty((5, len(rows), int(counts.max())))
