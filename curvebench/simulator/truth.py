@@ -31,11 +31,11 @@ from curvebench.simulator.observe import pad_steps, search_shared
 FLAT_WITHIN = 0.1
 """Plateau onset: the loss is within this fraction of its total drop from its final value."""
 HEALTHY_MIN_LEARNED = 0.4
-"""A healthy run learns at least this fraction of its learnable loss (``lr_low`` at most 0.35)."""
+"""A healthy run learns at least this fraction of its learnable loss (an ``lr_low`` run at most this much)."""
 HEALTHY_MAX_VAL_RISE = 0.01
+"""A healthy run's noiseless validation loss ends within 1% of its minimum (``overfit`` rises >= 5%)."""
 MIN_SPIKES = 3
 """An ``lr_high/spikes`` run shows at least this many spikes in its logged loss."""
-"""A healthy run's noiseless validation loss ends within 1% of its minimum (``overfit`` rises >= 3%)."""
 
 
 def rising_onset(loss: np.ndarray, steps: np.ndarray) -> np.ndarray:
@@ -110,7 +110,7 @@ def _accepted(mode, traj, observed, logging, k, onset) -> np.ndarray:
         _val_rises(np.ascontiguousarray(traj.val.T), val_steps, kept, val_rise)  # the evaluations a log keeps
         return finite & (learned >= HEALTHY_MIN_LEARNED) & (val_rise <= HEALTHY_MAX_VAL_RISE)
     if label == "lr_low":
-        return finite & (learned <= 0.4) & (learned > 0)
+        return finite & (learned <= HEALTHY_MIN_LEARNED) & (learned > 0)
     if mode == "lr_high/nan":
         first_finite = np.isfinite(observed.train[:, 0])
         return has_onset & first_finite
