@@ -28,7 +28,7 @@ from numba import njit
 
 from curvebench.simulator.curves import gradient_flow_curve, mode_weights, sum_columns
 from curvebench.simulator.dynamics import ModelParams
-from curvebench.simulator.knobs import Knobs
+from curvebench.simulator.knobs import Knobs, overflow_level
 from curvebench.simulator.schedules import schedule_matrix
 
 SIGNAL_MODES = 5
@@ -130,7 +130,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray, shape: np.ndarray) -> Mod
     params.learnable_val = learnable
     params.link_scale = k["init_excess"] + learnable + memorized
     params.link_power = k["link_power"]
-    params.overflow = k["overflow"] * k["chance_loss"]
+    params.overflow = overflow_level(k)
     if mode in ("lr_high/divergence", "lr_high/nan"):
         _seed_instability(params, k, eta)
     _sharp_direction(params, k, mode, stability, eta, tau)
@@ -249,7 +249,7 @@ def _unstable_stability(k: Knobs, learnable, mode) -> np.ndarray:
     onset = k["onset_at"] * steps
     level = k["floor_loss"] + 0.5 * learnable
     if mode == "lr_high/nan":
-        grow_to = k["overflow"] * k["chance_loss"]
+        grow_to = overflow_level(k)
         window = np.maximum(k["warning"] * onset, 2.0)
         k["climb_from"] = onset - window
     else:

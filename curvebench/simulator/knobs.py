@@ -61,3 +61,13 @@ class Knobs(dict):
 
     def take(self, rows) -> "Knobs":
         return Knobs({name: values[rows] for name, values in self.items()})
+
+
+def overflow_level(knobs) -> np.ndarray:
+    """The loss at which each run overflows to NaN: ``overflow`` (a multiple of the chance level) times
+    ``chance_loss``; ``inf`` for a run that never overflows.
+
+    >>> overflow_level({"overflow": np.array([1e12, np.inf]), "chance_loss": np.array([2.0, 2.0])}).tolist()
+    [2000000000000.0, inf]
+    """
+    return np.asarray(knobs["overflow"], np.float64) * np.asarray(knobs["chance_loss"], np.float64)

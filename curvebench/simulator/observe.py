@@ -48,6 +48,7 @@ from numba import njit
 
 from curvebench.simulator import generator
 from curvebench.simulator.chaos import apply_chaos
+from curvebench.simulator.knobs import overflow_level
 from curvebench.simulator.noise import minibatch_noise, mixture_table
 from curvebench.simulator.parallel import over_runs
 from curvebench.simulator.wander import apply_wander
@@ -187,8 +188,7 @@ def observe(traj, schedule: np.ndarray, lr_scale: np.ndarray, knobs, logging: Pl
         apply_wander(expected, sigma, draws.wander, train_steps, n_train, wander,
                      np.asarray(knobs["wander_steps"], np.float64), seen.val, val_steps, n_val)
     if np.any(chaos > 0):
-        overflow = np.asarray(knobs["overflow"], np.float64) * np.asarray(knobs["chance_loss"], np.float64)
-        apply_chaos(expected, draws.wander, n_train, chaos, overflow, seen.grad_norm, train_steps, seen.val,
+        apply_chaos(expected, draws.wander, n_train, chaos, overflow_level(knobs), seen.grad_norm, train_steps, seen.val,
                     val_steps, n_val)
     minibatch_noise(expected, sigma, draws.train, draws.uniform, mixture_table(knobs["noise_shape"], knobs),
                     n_train, seen.train, seen.grad_norm)
