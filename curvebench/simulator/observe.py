@@ -188,8 +188,8 @@ def observe(traj, schedule: np.ndarray, lr_scale: np.ndarray, knobs, logging: Pl
         apply_wander(expected, sigma, draws.wander, train_steps, n_train, wander,
                      np.asarray(knobs["wander_steps"], np.float64), seen.val, val_steps, n_val)
     if np.any(chaos > 0):
-        apply_chaos(expected, draws.wander, n_train, chaos, overflow_level(knobs), seen.grad_norm, train_steps, seen.val,
-                    val_steps, n_val)
+        apply_chaos(expected, draws.wander, n_train, chaos, overflow_level(knobs), seen.grad_norm, train_steps,
+                    seen.val, val_steps, n_val)
     minibatch_noise(expected, sigma, draws.train, draws.uniform, mixture_table(knobs["noise_shape"], knobs),
                     n_train, seen.train, seen.grad_norm)
     return seen
