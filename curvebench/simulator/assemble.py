@@ -101,7 +101,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray, shape: np.ndarray) -> Mod
     cap = np.minimum(0.9, 1.9 / stability)
     signal_h = np.minimum(1.0 / (2.0 * healthy_stability[:, None] * times), cap[:, None])
 
-    if mode == "overfit/memorization":
+    if mode in MEMORIZING:
         k["memorization"] = k["floor_loss"] * (1.0 - k["train_residual"]) / learnable
     mem_times = (k["memorization_time"] * effective)[:, None] * np.stack([np.ones(n), k["memorization_spread"]], axis=1)
     memorized = k["memorization"] * learnable
@@ -153,6 +153,9 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray, shape: np.ndarray) -> Mod
     return Model(params, shape, stability, k["lr"] * k["lr_factor"])
 
 
+MEMORIZING = ("overfit/memorization", "healthy/memorizing")
+"""Modes that learn their training set by heart; :func:`curvebench.simulator.overfit.calibrate` sets their
+validation rise."""
 _NEED_ETA = ("lr_high/divergence", "lr_high/nan", "lr_high/oscillation", "lr_high/collapse")
 """Modes whose causes are solved from the learning rates step by step."""
 

@@ -29,7 +29,7 @@ from curvebench.run import Channel, Run
 from curvebench.simulator import generator
 from curvebench.simulator import observe as obs
 from curvebench.simulator import overfit
-from curvebench.simulator.assemble import EVENT_UNIFORMS, Model, assemble, schedule_of
+from curvebench.simulator.assemble import EVENT_UNIFORMS, MEMORIZING, Model, assemble, schedule_of
 from curvebench.simulator.dynamics import ModelParams, integrate
 from curvebench.simulator.knobs import UNIFORMS_PER_RUN, Knobs
 from curvebench.simulator.parallel import in_background
@@ -154,8 +154,8 @@ def _model(assembled, state):
     draws = obs.noise_draws(state, rows, logging, obs.sample_path(knobs))
     traj = integrate(model.params, model.schedule, model.stability)
     for mode, span in spans:
-        if mode == "overfit/memorization":
-            overfit.calibrate(traj, model, knobs, logging.val_steps, span)
+        if mode in MEMORIZING:
+            overfit.calibrate(traj, model, knobs, logging.val_steps, span, exact=mode.startswith("healthy"))
     seen = obs.observe(traj, model.schedule, model.lr_scale, knobs, logging, draws)
     return spans, rows, knobs, logging, traj, seen, draws.owed
 

@@ -80,8 +80,9 @@ def target_rise(knobs) -> np.ndarray:
     return 1.1 * knobs["rise"] + 4.0 * knobs["val_noise"] * (1.0 + knobs["rise"])
 
 
-def calibrate(traj, model, knobs, val_steps: list, rows: slice) -> None:
-    """Rewrite the validation loss of ``traj`` at ``rows`` so each validation rise is :func:`target_rise`
+def calibrate(traj, model, knobs, val_steps: list, rows: slice, *, exact: bool = False) -> None:
+    """Rewrite the validation loss of ``traj`` at ``rows`` so each validation rise is :func:`target_rise`, or
+    ``knobs["rise"]`` itself if ``exact`` (a healthy run's rise is an upper bound, not a floor)
     (``knobs["val_memorization"]`` records the amount, as a fraction of the learnable loss)."""
     params = model.params
     factors = remaining(model.eta(rows), params.h[rows, -MEMORIZATION_MODES:])
@@ -99,7 +100,8 @@ def calibrate(traj, model, knobs, val_steps: list, rows: slice) -> None:
     evaluated = np.zeros((len(counts), int(counts.max(initial=0))), dtype=np.int64)
     for i, steps in enumerate(val_steps[rows]):
         evaluated[i, : len(steps)] = steps
-    _solve_runs(base, cost, target_rise(knobs)[rows], MOST * knobs["chance_loss"][rows], evaluated, counts, new)
+    target = knobs["rise"] if exact else target_rise(knobs)
+    _solve_runs(base, cost, target[rows], MOST * knobs["chance_loss"][rows], evaluated, counts, new)
     traj.val[:, rows] = base + new[None, :] * cost.T
     knobs["val_memorization"][rows] = new / learnable
 

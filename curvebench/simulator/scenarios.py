@@ -22,6 +22,7 @@ import numpy as np
 
 from curvebench.run import LABELS
 from curvebench.simulator.knobs import Draw, Knobs
+from curvebench.simulator.truth import HEALTHY_MAX_VAL_RISE
 
 SEVERITY = {
     "lr_high/nan": "warning before the NaN: a climb over 50% (0) to 1% (1) of the time before it",
@@ -30,7 +31,7 @@ SEVERITY = {
     "lr_high/spikes": "spike height and the capacity each spike costs (the upward trend)",
     "lr_high/collapse": "how early and how completely the network dies",
     "lr_low/slow": "fraction of the learnable loss learned by the end: 40% (0) to 4% (1)",
-    "overfit/memorization": "validation rise after its minimum: 5% (0) to 80% (1) of the minimum",
+    "overfit/memorization": "validation rise after its minimum: 10% (0) to 80% (1) of the minimum",
     "plateau/early": "plateau height above the floor: 30% (0) to 95% (1) of the learnable loss",
     "plateau/stuck": "share of the learnable loss behind the saddle: 99% (0) to 100% (1)",
 }
@@ -369,20 +370,30 @@ def _lr_low_slow(d: Draw, k: Knobs, s: np.ndarray) -> None:
 
 
 def _overfit(d: Draw, k: Knobs, s: np.ndarray) -> None:
-    onset = d.uniform(0.05, 0.6)
+    _memorizing(d, k, d.uniform(0.05, 0.6), _blend(0.1, 0.8, s))
+
+
+def _healthy_memorizing(d: Draw, k: Knobs, s: np.ndarray) -> None:
+    _memorizing(d, k, d.uniform(0.4, 1.0), d.uniform(0.0, 0.8 * HEALTHY_MAX_VAL_RISE))
+
+
+def _memorizing(d: Draw, k: Knobs, onset: np.ndarray, rise: np.ndarray) -> None:
+    """A small training set learned by heart: validation bottoms out at ``onset`` (share of the run), then
+    rises by ``rise`` of its minimum. Memorization runs ahead of the onset, or (40%) over the whole run."""
     k["onset_at"] = onset
     k["slow_time"] = onset * d.uniform(0.05, 0.3)
     k["fast_time"] = np.minimum(k["fast_time"], k["slow_time"] / 20)
     k["knee_time"] = np.minimum(k["knee_time"], k["slow_time"])
-    k["memorization_time"] = onset * d.log_uniform(0.02, 0.4)
+    k["memorization_time"] = np.where(d.chance(0.4), d.log_uniform(0.2, 2.0), onset * d.log_uniform(0.02, 0.4))
     k["memorization_spread"] = np.maximum(2.0, d.log_uniform(0.15, 1.5) / k["memorization_time"])
-    k["train_residual"] = d.log_uniform(1e-8, 0.1)
-    k["memorization_split"] = np.minimum(0.5, np.maximum(d.log_uniform(1e-4, 0.05), 10.0 * k["train_residual"]))
+    k["train_residual"] = d.log_uniform(1e-12, 0.1)
+    k["memorization_split"] = np.minimum(0.5, np.maximum(d.log_uniform(1e-6, 0.05), 10.0 * k["train_residual"]))
     k["confidence_at"] = d.log_uniform(0.1, 1.0)
     k["confidence_saturation"] = np.where(d.chance(0.3), d.log_uniform(0.3, 3.0), np.inf)
-    k["rise"] = _blend(0.05, 0.8, s)
+    k["rise"] = rise
     k["floor_loss"] = k["chance_loss"] * d.uniform(0.25, 0.7)
     k["noise_scaling"] = d.uniform(1.5, 2.0)
+    k["noise_shape"] = np.where(d.chance(0.8), "skewed", k["noise_shape"])
     k["has_val"] = np.ones(k.n_runs, dtype=bool)
     k["clip"] = np.full(k.n_runs, np.inf)
     k["kicks"] = np.zeros(k.n_runs)
@@ -426,6 +437,8 @@ for _mode, _story, _apply in (
     ("healthy/eos", "edge of stability: sharpness hovers at 2/lr, small oscillations on a falling trend", _healthy_eos),
     ("healthy/catapult", "an early catapult: the loss jumps for a few steps, then drops", _healthy_catapult),
     ("healthy/saddle", "a plateau on a saddle that the run escapes: a second drop", _healthy_saddle),
+    ("healthy/memorizing", "a small training set learned by heart while validation holds: a widening gap",
+     _healthy_memorizing),
     ("lr_high/nan", "the sharpest direction is unstable; the loss overflows to NaN", _lr_high_nan),
     ("lr_high/divergence", "the sharpest direction is unstable; the loss climbs steadily", _lr_high_divergence),
     ("lr_high/oscillation", "sharpness passes 2/lr and the loss zig-zags with growing amplitude", _lr_high_oscillation),
