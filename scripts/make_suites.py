@@ -9,7 +9,8 @@ follows the loss, first-steps bursts, mode weights from TaskSet and the recorded
 (confidence growth after memorization, NaN blow-ups that do not saturate, stuck and collapsed networks that settle
 below a miscalibrated start), sim-v5 by 0.5.0 (a capped relative noise level, so an exploding loss never
 falls to zero on its way to NaN; fewer rejected draws), sim-v6 by 0.6.0 (a chaotic climb to NaN, swinging by orders
-of magnitude as recorded NaN runs do); running the script today for a v1 name
+of magnitude as recorded NaN runs do), sim-v7 by 0.7.0 (overfit from a 10% validation rise, the recorder's rule, and
+healthy runs that memorize while validation holds within 5%); running the script today for a v1 name
 would make different runs, which is why a changed simulator makes a new version. The seeds below are
 reserved for these suites; learned detectors never train on them.
 """
@@ -27,8 +28,8 @@ from curvebench.run import Channel, Run, RunSet
 from curvebench.simulator import simulate_many
 
 DATA = Path(__file__).resolve().parents[1] / "curvebench" / "datasets" / "data"
-SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED, SIM_V5_SEED, SIM_V6_SEED = (
-    20261124, 20261125, 20261126, 20261127, 20261207, 20261208, 20261209)
+SIM_SEED, STRESS_SEED, SIM_V2_SEED, SIM_V3_SEED, SIM_V4_SEED, SIM_V5_SEED, SIM_V6_SEED, SIM_V7_SEED = (
+    20261124, 20261125, 20261126, 20261127, 20261207, 20261208, 20261209, 20261210)
 STRESSES = ("no_val", "no_grad_no_lr", "per_epoch", "heavy_noise", "rescaled")
 
 
@@ -85,6 +86,7 @@ SUITES = {
     "sim-v4": lambda: simulate_many(500, seed=SIM_V4_SEED),
     "sim-v5": lambda: simulate_many(500, seed=SIM_V5_SEED),
     "sim-v6": lambda: simulate_many(500, seed=SIM_V6_SEED),
+    "sim-v7": lambda: simulate_many(500, seed=SIM_V7_SEED),
 }
 """How each suite is made: 500 simulated runs (100 per label, every mode and severity), or the stress mix."""
 

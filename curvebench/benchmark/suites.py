@@ -114,6 +114,8 @@ for _name, _description in (
      "exploding loss never falls to zero before its NaN; scripts/make_suites.py)"),
     ("sim-v6", "500 simulated runs from held-out seeds of the 0.6.0 simulator (a chaotic climb to NaN that swings "
      "by orders of magnitude; scripts/make_suites.py)"),
+    ("sim-v7", "500 simulated runs from held-out seeds of the 0.7.0 simulator (overfit from a 10% validation rise, "
+     "healthy runs that memorize while validation holds; scripts/make_suites.py)"),
     ("stress-v1", "300 simulated runs made hard: missing channels, per-epoch logs, short runs, heavy noise, "
      "rescaled losses (scripts/make_suites.py)"),
     ("recorded-cpu", "real PyTorch runs recorded on the CPU, each label verified from its numbers "
