@@ -142,7 +142,7 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray, shape: np.ndarray) -> Mod
     params.death_threshold = k["death_threshold"]
     params.death_rate = k["death_rate"]
     params.weight_decay = k["weight_decay"] / tau
-    params.weight_injection = 2.0 * params.weight_decay / stability
+    params.weight_injection = 2.0 * params.weight_decay / stability + _weight_growth(k, stability)
     grad0 = np.sqrt(sum_columns((h * h * e0 * e0).T) + sum_columns(noise.T))
     params.grad_scale = k["grad_scale"] / grad0
     params.noise_power = k["noise_scaling"]
@@ -232,6 +232,18 @@ def _smaller(a, b):
     if np.isnan(a) or np.isnan(b):
         return np.nan
     return a if a <= b else b
+
+
+def _weight_growth(k, stability) -> np.ndarray:
+    """Weight-norm growth of a dead network, so its gradient norm falls by ``dead_grad_fall`` over the run.
+
+    Steps on scale-invariant weights with no decay to hold them grow the weight norm,
+    ``w**2 <- w**2 + eta**2 c / w**2`` (``w**4 = 1 + 2 eta**2 c t`` at a constant rate), and the
+    gradient falls as ``1 / w`` (the effective step shrinks as weights grow: Arora et al., 2019; van
+    Laarhoven, 2017): ``c = (fall**4 - 1) / (2 eta**2 steps)``. Recorded collapsed networks' gradient
+    keeps falling 1.5-6x after the blow-up while their loss hovers at chance.
+    """
+    return (k["dead_grad_fall"] ** 4 - 1.0) / (2.0 * stability ** 2 * k["steps"])
 
 
 def _slowdown(weights, times, effective, learned) -> np.ndarray:

@@ -52,7 +52,8 @@ on its input has the same loss, and nearly the same gradient, on every batch.
 cross-entropy, bounded adaptive steps), so a geometric blow-up climbs steadily instead of
 exploding. The gradient norm is ``sqrt(sum h**2 s + n sum h + ...)`` seen through
 scale-invariant weights whose norm shrinks under weight decay as the learning rate decays, so
-it rises late in a run (Defazio et al., 2025). Gradient clipping scales a step down when the
+it rises late in a run (Defazio et al., 2025); with no decay to hold them the steps grow the weights, and
+the gradient norm of a collapsed network keeps falling (``weight_injection``). Gradient clipping scales a step down when the
 norm passes it.
 
 Arithmetic is float32. A compiled kernel (numba) advances each run on its own, step by step, with
@@ -251,7 +252,8 @@ def _advance_run(r, schedule, stability, scalars, h, second0, noise_h, share, de
     link_scale, link_power, gated, clip_at = p[LINK_SCALE], p[LINK_POWER], p[GATED], p[CLIP] * p[GRAD_SCALE]
     top = p[X0] != ZERO
     cap = gated != ZERO or (top and np.isfinite(p[DEATH_THRESHOLD]))
-    clipped, decays, overflows = np.isfinite(p[CLIP]), p[WEIGHT_DECAY] != ZERO, np.isfinite(p[OVERFLOW])
+    clipped, decays, overflows = (np.isfinite(p[CLIP]), p[WEIGHT_DECAY] != ZERO or p[WEIGHT_INJECTION] != ZERO,
+                                   np.isfinite(p[OVERFLOW]))
     mem = False
     for j in range(n_mem):
         e_mem[j] = e_mem0[r, j]

@@ -190,7 +190,7 @@ def problem(d: Draw, steps=None) -> Knobs:
                         ("kick_size", 0.0), ("onset_at", np.nan), ("climb", np.nan), ("warning", np.nan),
                         ("rise", np.nan), ("learned_by_end", np.nan), ("sharp_amplitude", np.nan), ("spikes", 0.0),
                         ("spike_stability", np.nan), ("train_residual", np.nan), ("val_memorization", np.nan),
-                        ("confidence_at", np.nan), ("confidence_saturation", np.nan)):
+                        ("confidence_at", np.nan), ("confidence_saturation", np.nan), ("dead_grad_fall", 1.0)):
         k[name] = np.full(n, value)
     k["kicks"] = np.where(d.chance(0.25), np.floor(d.uniform(1.0, 3.0)), 0.0)
     k["kick_size"] = d.log_uniform(0.03, 0.3)
@@ -353,6 +353,8 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["burst_step"] = np.where(at_once, np.maximum(1.0, np.round(k["onset_at"] * k["steps"])), 0.0)
     k["burst_height"] = np.where(at_once, d.log_uniform(3.0, 1e6), 0.0)
     k["burst_decay"] = d.log_uniform(1.5, 6.0) * np.maximum(1.0, k["steps"] / 2000.0)
+    k["dead_grad_fall"] = np.where(d.chance(0.7), d.log_uniform(1.5, 6.0), 1.0)
+    k["weight_decay"] = np.where(k["dead_grad_fall"] > 1.0, 0.0, k["weight_decay"])  # nothing holds the weights
 
 
 # --- lr_low, overfit, plateau ----------------------------------------------------------------------

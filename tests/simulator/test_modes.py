@@ -103,7 +103,18 @@ def test_collapse_ends_hovering_at_chance_with_a_gradient_that_does_not_vanish(r
         if run.has("grad_norm"):
             grad = run.channel("grad_norm").values
             tail = grad[-len(grad) // 5:]
-            assert np.isfinite(tail).all() and np.median(tail) > 1e-2 * grad[0], run.run_id
+            dead_level = 1e-2 * grad[0] / knobs["dead_grad_fall"]  # growing weights lower it by the fall
+            assert np.isfinite(tail).all() and np.median(tail) > dead_level, run.run_id
+
+
+def test_a_collapsed_networks_gradient_keeps_falling_when_nothing_holds_its_weights(runs_by_mode):
+    falls = []
+    for run in runs_by_mode["lr_high/collapse"]:
+        if run.has("grad_norm") and run.meta["knobs"]["dead_grad_fall"] > 1.0:
+            grad = run.channel("grad_norm").values
+            fifth = max(3, len(grad) // 5)
+            falls.append(np.median(grad[-fifth:]) < np.median(grad[fifth:2 * fifth]))
+    assert len(falls) >= 4 and all(falls)
 
 
 def test_collapse_bursts_in_its_first_steps_and_its_onset_is_the_burst(runs_by_mode):
