@@ -241,7 +241,7 @@ def _weight_growth(k, stability) -> np.ndarray:
     ``w**2 <- w**2 + eta**2 c / w**2`` (``w**4 = 1 + 2 eta**2 c t`` at a constant rate), and the
     gradient falls as ``1 / w`` (the effective step shrinks as weights grow: Arora et al., 2019; van
     Laarhoven, 2017): ``c = (fall**4 - 1) / (2 eta**2 steps)``. Recorded collapsed networks' gradient
-    keeps falling 1.5-6x after the blow-up while their loss hovers at chance.
+    keeps falling, 2-5x over the run, while their loss hovers at chance.
     """
     return (k["dead_grad_fall"] ** 4 - 1.0) / (2.0 * stability ** 2 * k["steps"])
 
