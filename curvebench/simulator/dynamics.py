@@ -52,9 +52,9 @@ on its input has the same loss, and nearly the same gradient, on every batch.
 cross-entropy, bounded adaptive steps), so a geometric blow-up climbs steadily instead of
 exploding. The gradient norm is ``sqrt(sum h**2 s + n sum h + ...)`` seen through
 scale-invariant weights whose norm shrinks under weight decay as the learning rate decays, so
-it rises late in a run (Defazio et al., 2025); with no decay to hold them the steps grow the weights, and
-the gradient norm of a collapsed network keeps falling (``weight_injection``). Gradient clipping scales a step down when the
-norm passes it.
+it rises late in a run (Defazio et al., 2025); with no decay to hold them the steps grow the
+weights, and the gradient norm of a collapsed network keeps falling (``weight_injection``). Gradient
+clipping scales a step down when the norm passes it.
 
 Arithmetic is float32. A compiled kernel (numba) advances each run on its own, step by step, with
 sums over modes in a fixed order, so a run gives the same bits alone or in a batch; the runs of a
