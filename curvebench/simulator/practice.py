@@ -178,7 +178,9 @@ def evidence(run: Run) -> list[str]:
     extra = {"healthy/spiky": "the spikes recover fully and do not repeat on a rising trend",
              "healthy/eos": "small oscillations ride on a falling trend (edge of stability), no growth",
              "healthy/catapult": "the early bump is a catapult: the loss rises for a few steps, then drops",
-             "healthy/saddle": "the flat stretch ends in a second drop: a saddle the run escaped"}
+             "healthy/saddle": "the flat stretch ends in a second drop: a saddle the run escaped",
+             "healthy/memorizing": "training falls far below validation, but validation holds near its best: a wide "
+                                   "gap is not overfitting until validation rises (10% is the recorder's rule)"}
     return lines + ([extra[mode]] if mode in extra else [])
 
 
