@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -71,7 +72,14 @@ def load_suite(name_or_path: str | os.PathLike, *, mapping: Mapping[str, str] | 
             raise TypeError(f"the loader of suite {name!r} returned {type(runs).__name__}, not a RunSet")
         return runs
     from curvebench.datasets import read_parquet, read_suite
+    from curvebench.datasets.taskset import is_taskset, labeled_suite
 
+    if os.path.exists(name) and is_taskset(name):
+        runs, left_out = labeled_suite(name)
+        if left_out:
+            print(f"{name}: {left_out} of {len(runs) + left_out} TaskSet runs match no verification rule (unlabeled); "
+                  "they are left out of the suite", file=sys.stderr)
+        return runs
     if os.path.isdir(name):
         return read_suite(name, mapping=mapping)
     if os.path.isfile(name) and name.endswith(".parquet"):

@@ -52,9 +52,13 @@ def add_map_argument(parser) -> None:
 
 
 def read_runs(path: str, mapping: dict[str, str]) -> list[tuple[str, RunSet]]:
-    """The runs at ``path``: a run file, a RunSet ``.parquet``, or a labeled-suite folder."""
+    """The runs at ``path``: a run file, a RunSet ``.parquet``, a labeled-suite folder, or TaskSet files
+    (:mod:`~curvebench.datasets.taskset`: a ``.json.gz`` file or a folder of them)."""
     from curvebench.datasets import read_parquet, read_run, read_suite
+    from curvebench.datasets.taskset import is_taskset, read_taskset
 
+    if is_taskset(path):
+        return [(path, read_taskset(path))]
     if os.path.isdir(path):
         return [(path, read_suite(path, mapping=mapping))]
     if path.endswith(".parquet"):

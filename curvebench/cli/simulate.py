@@ -24,7 +24,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", help="suite folder to write")
     p.add_argument("--realism", metavar="PATH",
                    help="instead of writing runs, report the realism check (classifier two-sample ROC AUC per "
-                        "label) against the real runs at PATH: a suite folder, a .parquet RunSet or a corpus name")
+                        "label) against the real runs at PATH: a suite folder, a .parquet RunSet, a corpus name or "
+                        "TaskSet files (a .json.gz file or a folder of them, labeled by the verification rules)")
     p.add_argument("--seeds", metavar="SEEDS",
                    help="with --realism: the mean over these matched-simulation seeds (START:STOP or a comma "
                         "list; one seed moves an AUC by a few hundredths); default --seed alone")
@@ -101,7 +102,8 @@ def _realism(path: str, seeds: list[int], by_mode: bool, by_family: bool) -> int
     elif path in available():
         real = load(path)
     else:
-        raise UsageError(f"--realism expects a suite folder, a .parquet file or one of {', '.join(available())}")
+        raise UsageError(f"--realism expects a suite folder, a .parquet file, TaskSet .json.gz files or one of "
+                         f"{', '.join(available())}")
     if by_mode:
         return _realism_by_mode(real, seeds)
     if by_family:
