@@ -70,12 +70,13 @@ def attempt(modes, state, seeds, attempts, *, steps, severity, overrides):
             local = np.array([position[mode][int(r)] for r in rows], dtype=np.int64)
             groups.append((mode, rows, knobs[mode].take(local), events[rows]))
         chunks.append(groups)
-    ahead = in_background(_model, _assemble(chunks[0]), state)
+    scratch = (obs.Scratch(), obs.Scratch())  # chunks are modeled one at a time: their draws and noise levels reuse these
+    ahead = in_background(_model, _assemble(chunks[0]), state, scratch)
     for i in range(len(chunks)):
         following = _assemble(chunks[i + 1]) if i + 1 < len(chunks) else None
         modeled = ahead.result()
         if following is not None:
-            ahead = in_background(_model, following, state)
+            ahead = in_background(_model, following, state, scratch)
         yield from _judge(modeled, state, seeds, attempts)
 
 
@@ -147,16 +148,17 @@ def _assemble(groups):
     return model, knobs, rows, obs.plan(knobs), spans
 
 
-def _model(assembled, state):
+def _model(assembled, state, scratch):
     """A chunk's trajectory and observations: on the background thread, mostly in kernels that release the GIL,
-    while the main thread assembles the next chunk and judges the previous one."""
+    while the main thread assembles the next chunk and judges the previous one. The noise draws live in
+    ``scratch[0]`` and the noise levels in ``scratch[1]``; both are spent here: nothing returned reads them."""
     model, knobs, rows, logging, spans = assembled
-    draws = obs.noise_draws(state, rows, logging, obs.sample_path(knobs))
+    draws = obs.noise_draws(state, rows, logging, obs.sample_path(knobs), scratch[0])
     traj = integrate(model.params, model.schedule, model.stability)
     for mode, span in spans:
         if mode in MEMORIZING:
             overfit.calibrate(traj, model, knobs, logging.val_steps, span, exact=mode.startswith("healthy"))
-    seen = obs.observe(traj, model.schedule, model.lr_scale, knobs, logging, draws)
+    seen = obs.observe(traj, model.schedule, model.lr_scale, knobs, logging, draws, scratch[1])
     return spans, rows, knobs, logging, traj, seen, draws.owed
 
 
