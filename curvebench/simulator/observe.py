@@ -278,7 +278,10 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
                 train[r, j] = grad[r, j] = lr_seen[r, j] = expected[r, j] = np.nan
             for j in range(val.shape[1]):
                 if j < n_val[r]:
-                    val[r, j] = model_val[r, val_steps[r, j]] * (1.0 + val_noise * z_val[r, j])
+                    at = val_steps[r, j]
+                    val[r, j] = model_val[r, at] * (1.0 + val_noise * z_val[r, j])
+                    if burst_height > 0.0 and at >= burst_step:  # a blown-up network is as bad on held-out data
+                        val[r, j] *= np.exp(np.log1p(burst_height) * np.exp(-(at - burst_step) / burst_decay))
                 else:
                     val[r, j] = np.nan
 

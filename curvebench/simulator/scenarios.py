@@ -329,10 +329,23 @@ def _lr_high_spikes(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["log_every"] = np.minimum(k["log_every"], np.floor(d.uniform(1.0, 4.0))).astype(np.int64)
 
 
+LINGERING_BURSTS = 0.3
+"""Share of first-steps bursts that linger, decaying over 5-100% of the run instead of a few steps: the network
+stays blown up, its loss far above chance, and recovers slowly (too-high learning rates in the TaskSet sweeps:
+the loss jumps 10-10^7x by the first evaluation and stays high; the recorded runs' bursts last a few steps)."""
+
+
+def _log_between(low: float, high: float, u: np.ndarray) -> np.ndarray:
+    """``Draw.log_uniform(low, high)`` of the uniforms ``u`` (to spend one draw on two ranges)."""
+    return np.exp(np.log(low) + (np.log(high) - np.log(low)) * u)
+
+
 def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["optimizer"] = np.full(k.n_runs, "adam")
-    at_once = d.chance(0.75)
+    at_once_draw = d.uniform(0.0, 1.0)
+    at_once = at_once_draw < 0.75
+    lingers = at_once_draw < 0.75 * LINGERING_BURSTS
     k["warmup"] = np.where(~at_once & d.chance(0.6), d.uniform(0.01, 0.1), 0.0)
     k["onset_at"] = np.where(at_once, d.log_uniform(0.0005, 0.01), d.uniform(0.01, 0.15)) + k["warmup"]
     k["readout_noise"] = d.log_uniform(0.01, 0.2)
@@ -352,7 +365,9 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["init_excess"] = k["chance_loss"] * np.where(d.chance(0.85), d.log_uniform(0.1, 1.5), 0.0)
     k["burst_step"] = np.where(at_once, np.maximum(1.0, np.round(k["onset_at"] * k["steps"])), 0.0)
     k["burst_height"] = np.where(at_once, d.log_uniform(3.0, 1e6), 0.0)
-    k["burst_decay"] = d.log_uniform(1.5, 6.0) * np.maximum(1.0, k["steps"] / 2000.0)
+    decay = d.uniform(0.0, 1.0)
+    k["burst_decay"] = np.where(lingers, k["steps"] * _log_between(0.05, 1.0, decay),
+                                _log_between(1.5, 6.0, decay) * np.maximum(1.0, k["steps"] / 2000.0))
     k["dead_grad_fall"] = np.where(d.chance(0.7), d.log_uniform(1.5, 6.0), 1.0)
     k["weight_decay"] = np.where(k["dead_grad_fall"] > 1.0, 0.0, k["weight_decay"])  # nothing holds the weights
 

@@ -94,16 +94,30 @@ def test_spikes_repeat_and_the_loss_trends_up(runs_by_mode):
         assert np.median(loss[-len(loss) // 10:]) > trend[at:].min(), run.run_id
 
 
+def burst_left(knobs, steps):
+    """The factor a first-steps burst still multiplies the loss by at ``steps`` (1 without one)."""
+    if not knobs["burst_height"]:
+        return np.ones(len(steps))
+    since = (steps - knobs["burst_step"]) / knobs["burst_decay"]
+    return np.where(since >= 0, (1 + knobs["burst_height"]) ** np.exp(-np.maximum(since, 0)), 1.0)
+
+
+def lingers(knobs):
+    return bool(knobs["burst_height"]) and knobs["burst_decay"] >= 0.05 * knobs["steps"]
+
+
 def test_collapse_ends_hovering_at_chance_with_a_gradient_that_does_not_vanish(runs_by_mode):
+    """At chance once the burst has passed; under a burst that lingers, at chance times what is left of it."""
     for run in runs_by_mode["lr_high/collapse"]:
-        _, loss = train(run)
+        steps, loss = train(run)
         knobs = run.meta["knobs"]
-        tail = loss[-len(loss) // 5:]
+        tail = (loss / burst_left(knobs, steps))[-len(loss) // 5:]
         assert -0.02 < np.median(tail) / knobs["chance_loss"] - 1 < 0.3, run.run_id
         if run.has("grad_norm"):
             grad = run.channel("grad_norm").values
             tail = grad[-len(grad) // 5:]
-            dead_level = 1e-2 * grad[0] / knobs["dead_grad_fall"]  # growing weights lower it by the fall
+            first = grad[0] / np.sqrt(burst_left(knobs, steps[:1])[0])  # the burst also lifts the gradient norm
+            dead_level = 1e-2 * first / knobs["dead_grad_fall"]  # growing weights lower it by the fall
             assert np.isfinite(tail).all() and np.median(tail) > dead_level, run.run_id
 
 
@@ -228,6 +242,22 @@ def test_nan_runs_blow_up_by_orders_of_magnitude_with_their_gradient_norm_before
             grad = run.channel("grad_norm").values
             grad_blown.append(grad[np.isfinite(grad)].max() > 100 * grad[0])
     assert len(blown) > 150 and np.mean(blown) >= 0.95 and np.mean(grad_blown) >= 0.95
+
+
+def test_a_lingering_burst_keeps_the_loss_far_above_chance_for_a_stretch_then_recovers_slowly(runs_by_mode):
+    """The TaskSet face of a too-high learning rate: blown up at once, high for much of the run, falling back."""
+    seen = 0
+    for run in runs_by_mode["lr_high/collapse"]:
+        knobs = run.meta["knobs"]
+        if not lingers(knobs):
+            continue
+        seen += 1
+        steps, loss = train(run)
+        after = smooth(loss)[steps >= knobs["burst_step"]]
+        assert np.mean(after >= 1.5 * knobs["chance_loss"]) >= 0.05, run.run_id
+        fifth = max(1, len(after) // 5)
+        assert np.median(after[-fifth:]) < np.median(after[:fifth]), run.run_id
+    assert seen >= 3
 
 
 def test_collapse_mostly_settles_below_its_first_loss(runs_by_mode):
