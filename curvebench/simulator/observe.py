@@ -21,8 +21,9 @@ real scripts log:
   logged steps;
 * a first-steps burst (``burst_height``, ``burst_decay``, from step ``burst_step``): the first updates
   of a far too high learning rate throw the weights so far that the loss (and the gradient) jump by
-  orders of magnitude for a few steps before the network settles, dead, near chance. The quadratic
-  model's saturating scale cannot make that overshoot, so it multiplies the observed loss by
+  orders of magnitude for a few steps (or, when ``burst_decay`` is a large share of the run, for much of it)
+  before the network settles, dead, near chance. The quadratic model's saturating scale cannot make that
+  overshoot, so it multiplies the observed training and validation losses by
   ``(1 + burst_height) ** exp(-(t - burst_step) / burst_decay)`` (its orders of magnitude decay);
 * after a NaN a script may stop: ``stop_after_nan`` more logged points, then the log ends;
 * ``has_val``, ``has_grad_norm``, ``has_lr`` drop channels.

@@ -332,7 +332,7 @@ def _lr_high_spikes(d: Draw, k: Knobs, s: np.ndarray) -> None:
 LINGERING_BURSTS = 0.3
 """Share of first-steps bursts that linger, decaying over 5-100% of the run instead of a few steps: the network
 stays blown up, its loss far above chance, and recovers slowly (too-high learning rates in the TaskSet sweeps:
-the loss jumps 10-10^7x by the first evaluation and stays high; the recorded runs' bursts last a few steps)."""
+the loss jumps 3-10^5x by the first evaluation and stays high; the recorded runs' bursts last a few steps)."""
 
 
 def _log_between(low: float, high: float, u: np.ndarray) -> np.ndarray:
