@@ -460,8 +460,8 @@ for _mode, _story, _apply in (
     ("lr_high/divergence", "the sharpest direction is unstable; the loss climbs steadily", _lr_high_divergence),
     ("lr_high/oscillation", "sharpness passes 2/lr and the loss zig-zags with growing amplitude", _lr_high_oscillation),
     ("lr_high/spikes", "repeated catapults: spikes that each cost capacity, an upward trend", _lr_high_spikes),
-    ("lr_high/collapse", "an early blow-up kills the units; the loss hovers at chance, only the output layer learns",
-     _lr_high_collapse),
+    ("lr_high/collapse", "an early blow-up kills the units; the loss settles (at once or slowly) to hover at chance, "
+     "only the output layer learns", _lr_high_collapse),
     ("lr_low/slow", "the learning rate is too small: a tiny, steady decline", _lr_low_slow),
     ("overfit/memorization", "a small dataset: validation loss turns up while training loss falls", _overfit),
     ("plateau/early", "a constant learning rate stalls at its noise floor, far above the best loss", _plateau_early),
