@@ -107,5 +107,4 @@ def _run(entry, index: int, task: str, path: str) -> Run:
     verdict = classify(unlabeled)
     if verdict is None:
         return unlabeled
-    onset = None if verdict.label in ("healthy", UNKNOWN) else verdict.onset_step
-    return Run(channels, verdict.label, verdict.mode, onset, unlabeled.meta, unlabeled.run_id)
+    return Run(channels, verdict.label, verdict.mode, verdict.onset_step, unlabeled.meta, unlabeled.run_id)

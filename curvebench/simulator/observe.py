@@ -235,6 +235,14 @@ def pad_steps(arrays: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
+def _burst(at, step, height, decay):
+    """The factor a first-steps burst multiplies the losses by at step ``at`` (1 before it or without one)."""
+    if height > 0.0 and at >= step:
+        return np.exp(np.log1p(height) * np.exp(-(at - step) / decay))
+    return 1.0
+
+
+@njit(cache=True, nogil=True)
 def _observe(first, stride, block, model_train, model_val, model_grad, model_capacity, schedule, lr_scale, train_steps,
              n_train, val_steps, n_val, table, mean, z_grad, z_val, expected, sigma, train, val, grad, lr_seen):
     """Blocks ``first, first + stride, ...`` of runs: everything but the minibatch noise of the training loss
@@ -258,9 +266,8 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
                     expected[r, j] = (total[at + 1] - total[max(at + 1 - np.int64(every), 0)]) / every
                 else:
                     expected[r, j] = model_train[r, at]
-                burst = 1.0
-                if burst_height > 0.0 and at >= burst_step:
-                    burst = np.exp(np.log1p(burst_height) * np.exp(-(at - burst_step) / burst_decay))
+                burst = _burst(at, burst_step, burst_height, burst_decay)
+                if burst != 1.0:
                     expected[r, j] *= burst
                 level = loss_noise
                 if power != 1.0:
@@ -281,8 +288,7 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
                 if j < n_val[r]:
                     at = val_steps[r, j]
                     val[r, j] = model_val[r, at] * (1.0 + val_noise * z_val[r, j])
-                    if burst_height > 0.0 and at >= burst_step:  # a blown-up network is as bad on held-out data
-                        val[r, j] *= np.exp(np.log1p(burst_height) * np.exp(-(at - burst_step) / burst_decay))
+                    val[r, j] *= _burst(at, burst_step, burst_height, burst_decay)  # as bad on held-out data
                 else:
                     val[r, j] = np.nan
 
