@@ -21,6 +21,15 @@ UNIFORMS_PER_RUN = 96
 """Uniforms each run draws for its knobs (more than any scenario uses, so adding a knob is free)."""
 
 
+def log_between(low, high, u: np.ndarray) -> np.ndarray:
+    """Log-uniform values between ``low`` and ``high`` from the uniforms ``u`` (one column may serve two ranges).
+
+    >>> log_between(1.0, 100.0, np.array([0.0, 0.5])).round(6).tolist()
+    [1.0, 10.0]
+    """
+    return np.exp(np.log(low) + (np.asarray(np.log(high)) - np.log(low)) * u)
+
+
 class Draw:
     """Knob values from a ``(runs, columns)`` matrix of uniforms, one column per call."""
 
@@ -39,7 +48,7 @@ class Draw:
         return low + (np.asarray(high) - low) * self._column()
 
     def log_uniform(self, low, high) -> np.ndarray:
-        return np.exp(self.uniform(np.log(low), np.log(high)))
+        return log_between(low, high, self._column())
 
     def chance(self, probability) -> np.ndarray:
         """True with the given probability."""

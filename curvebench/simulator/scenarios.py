@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 
 from curvebench.run import LABELS
-from curvebench.simulator.knobs import Draw, Knobs
+from curvebench.simulator.knobs import Draw, Knobs, log_between
 from curvebench.simulator.truth import HEALTHY_MAX_VAL_RISE
 
 SEVERITY = {
@@ -335,11 +335,6 @@ stays blown up, its loss far above chance, and recovers slowly (too-high learnin
 the loss jumps 3-10^5x by the first evaluation and stays high; the recorded runs' bursts last a few steps)."""
 
 
-def _log_between(low: float, high: float, u: np.ndarray) -> np.ndarray:
-    """``Draw.log_uniform(low, high)`` of the uniforms ``u`` (to spend one draw on two ranges)."""
-    return np.exp(np.log(low) + (np.log(high) - np.log(low)) * u)
-
-
 def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     _calm_start(d, k)
     k["optimizer"] = np.full(k.n_runs, "adam")
@@ -366,8 +361,8 @@ def _lr_high_collapse(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["burst_step"] = np.where(at_once, np.maximum(1.0, np.round(k["onset_at"] * k["steps"])), 0.0)
     k["burst_height"] = np.where(at_once, d.log_uniform(3.0, 1e6), 0.0)
     decay = d.uniform(0.0, 1.0)
-    k["burst_decay"] = np.where(lingers, k["steps"] * _log_between(0.05, 1.0, decay),
-                                _log_between(1.5, 6.0, decay) * np.maximum(1.0, k["steps"] / 2000.0))
+    k["burst_decay"] = np.where(lingers, k["steps"] * log_between(0.05, 1.0, decay),
+                                log_between(1.5, 6.0, decay) * np.maximum(1.0, k["steps"] / 2000.0))
     k["dead_grad_fall"] = np.where(d.chance(0.7), d.log_uniform(1.5, 6.0), 1.0)
     k["weight_decay"] = np.where(k["dead_grad_fall"] > 1.0, 0.0, k["weight_decay"])  # nothing holds the weights
 
