@@ -172,6 +172,23 @@ def test_lr_low_declines_only_a_little_and_keeps_its_gradient(runs_by_mode):
             assert grad[-1] > 0.2 * grad[0], run.run_id
 
 
+def test_severity_sets_how_much_an_lr_low_run_learns_linearly():
+    def median_learned(severity):
+        runs = simulate_many(12, labels=["lr_low"], seed=5, steps=600, severity=severity, loss_noise=1e-4, log_every=1)
+        return np.median([(run.meta["knobs"]["chance_loss"] - train(run)[1][-1])
+                          / (run.meta["knobs"]["chance_loss"] - run.meta["knobs"]["floor_loss"]) for run in runs])
+
+    borderline, middle, blatant = median_learned(0.0), median_learned(0.5), median_learned(1.0)
+    assert blatant < 0.05 < 0.25 < borderline <= 0.41
+    assert abs(middle - (borderline + blatant) / 2) < 0.05
+
+
+def test_half_the_lr_low_runs_see_no_evaluation_noise():
+    runs = simulate_many(60, labels=["lr_low"], seed=11, steps=400)
+    monotone = [np.all(np.diff(run.channel("val_loss").values) <= 0) for run in runs if run.has("val_loss")]
+    assert len(monotone) >= 20 and np.mean(monotone) >= 0.45
+
+
 def test_overfit_onset_is_the_validation_minimum_and_val_rises_by_the_margin(runs_by_mode):
     for run in runs_by_mode["overfit/memorization"]:
         val = run.channel("val_loss")
