@@ -389,6 +389,7 @@ def _lr_low_slow(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["fast_time"] = k["slow_time"] * d.log_uniform(0.02, 0.3)
     k["knee_time"] = np.exp(np.log(k["fast_time"]) + d.uniform(0.2, 0.8) * np.log(k["slow_time"] / k["fast_time"]))
     k["weight_decay"] = np.zeros(k.n_runs)
+    k["generalization_gap"] = np.zeros(k.n_runs)  # it stays far above the floors where the two sets part
     # The parameters' jitter, which a fixed validation set sees, shrinks with the learning rate; a
     # resampled validation set keeps its own noise.
     k["val_noise"] = np.where(d.chance(0.5), 0.0, k["val_noise"])
