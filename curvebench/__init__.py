@@ -9,4 +9,4 @@ from curvebench.errors import InputError
 from curvebench.run import CORE_CHANNELS, INSUFFICIENT_DATA, LABELS, UNKNOWN, Channel, Run, RunSet
 
 __all__ = ["CORE_CHANNELS", "INSUFFICIENT_DATA", "LABELS", "UNKNOWN", "Channel", "InputError", "Run", "RunSet"]
-__version__ = "0.7.2"
+__version__ = "0.7.3"

@@ -103,7 +103,6 @@ def _assemble(k: Knobs, mode: str, events: np.ndarray, shape: np.ndarray) -> Mod
 
     if mode in MEMORIZING:
         k["memorization"] = k["floor_loss"] * (1.0 - k["train_residual"]) / learnable
-    k["val_scale"] = np.where(k["memorization"] > 0, k["val_scale"], 1.0)  # a small held-out set, or fresh data
     mem_times = (k["memorization_time"] * effective)[:, None] * np.stack([np.ones(n), k["memorization_spread"]], axis=1)
     memorized = k["memorization"] * learnable
     mem_h = np.minimum(1.0 / (2.0 * healthy_stability[:, None] * mem_times), cap[:, None])

@@ -14,9 +14,7 @@ real scripts log:
 * the chaos of a climb to NaN (``chaos``, :mod:`~curvebench.simulator.chaos`): the climb swings wildly in
   log space, the gradient norm and the validation loss with it, the swings closing as it nears overflow;
 * ``val_loss`` every ``eval_every`` steps (optionally at step 0, always at the last step) with a
-  small evaluation noise ``val_noise``, on a set ``val_scale`` times as hard as the training set where
-  the model tells examples apart (a finite set has easier or harder examples; a classifier at chance
-  scores ln C on any set);
+  small evaluation noise ``val_noise``;
 * ``grad_norm`` at the logged steps, log-normal noise ``grad_noise``, jumping with the loss on
   hard batches, and following the loss as ``(loss / first loss) ** grad_coupling`` (per-example
   gradients shrink with the error: a slow run's gradient norm falls with its loss); ``lr`` at the
@@ -186,7 +184,7 @@ MAX_NOISE = 1.0
 """The relative noise level of a logged point is at most this (heteroscedastic noise grows as a loss explodes
 or vanishes; a minibatch loss cannot swing more than its own size on the scale of one standard deviation)."""
 KNOBS = ("log_every", "chance_loss", "noise_power", "loss_noise", "dead_noise", "grad_noise", "val_noise",
-         "grad_coupling", "burst_step", "burst_height", "burst_decay", "val_scale", "n_classes")
+         "grad_coupling", "burst_step", "burst_height", "burst_decay")
 """The knobs the kernel reads, in the column order of its ``table``."""
 
 
@@ -245,16 +243,6 @@ def _burst(at, step, height, decay):
 
 
 @njit(cache=True, nogil=True)
-def _validation_set(loss, chance, classes, scale):
-    """The factor a finite validation set puts on the loss: ``scale`` where the model tells examples apart,
-    none for a classifier at chance (uniform predictions score ln C on any set), in between as it learns."""
-    if scale == 1.0:
-        return 1.0
-    told = 1.0 if classes == 0 else min(max(1.0 - loss / chance, 0.0), 1.0)
-    return 1.0 + (scale - 1.0) * told
-
-
-@njit(cache=True, nogil=True)
 def _observe(first, stride, block, model_train, model_val, model_grad, model_capacity, schedule, lr_scale, train_steps,
              n_train, val_steps, n_val, table, mean, z_grad, z_val, expected, sigma, train, val, grad, lr_seen):
     """Blocks ``first, first + stride, ...`` of runs: everything but the minibatch noise of the training loss
@@ -268,7 +256,6 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
             n = n_train[r]
             start = np.float64(model_train[r, 0])
             burst_step, burst_height, burst_decay = table[r, 8], table[r, 9], table[r, 10]
-            val_scale, classes = table[r, 11], table[r, 12]
             if mean[r]:
                 total[0] = 0.0
                 for t in range(train_steps[r, n - 1] + 1 if n else 0):
@@ -300,8 +287,7 @@ def _observe(first, stride, block, model_train, model_val, model_grad, model_cap
             for j in range(val.shape[1]):
                 if j < n_val[r]:
                     at = val_steps[r, j]
-                    loss = model_val[r, at]
-                    val[r, j] = loss * (1.0 + val_noise * z_val[r, j]) * _validation_set(loss, chance, classes, val_scale)
+                    val[r, j] = model_val[r, at] * (1.0 + val_noise * z_val[r, j])
                     val[r, j] *= _burst(at, burst_step, burst_height, burst_decay)  # as bad on held-out data
                 else:
                     val[r, j] = np.nan

@@ -47,15 +47,6 @@ NaN (25-37% of TaskSet runs at LR > 0.1); rarely as a steady climb or a clean gr
 (REAL-CURVES.md, the TaskSet sweeps and the recorded corpus). Edge-of-stability wiggles and catapults
 are the odd healthy runs, not the common ones."""
 
-VAL_SET_SPREAD = 0.2
-"""A small validation set's examples are easier or harder than the training set's, so once the model tells
-them apart its loss there is off by a constant factor. The recorded runs (small datasets, many epochs) that
-barely learn (``lr_low``) end with validation 8% below to 4% above training (10th-90th percentile), and the
-recorded regression starts 10% lower on its validation set; TaskSet's IMDB sets start within 1% of training.
-Each run's ``val_scale`` is log-uniform within ``exp(+-VAL_SET_SPREAD)``; it acts on runs that memorize
-(many epochs over a small dataset), as the generalization gap does: single-epoch training evaluates on fresh
-data from the same stream."""
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -113,8 +104,6 @@ def sample_knobs(mode: str, uniforms: np.ndarray, *, steps=None, severity=None) 
     sev = drawn_severity if severity is None else np.full(len(uniforms), float(severity))
     knobs["severity"] = np.where(scenario.label == "healthy", np.nan, sev)
     scenario.apply(draw, knobs, sev)
-    # drawn last, so that every other knob keeps its uniform
-    knobs["val_scale"] = np.exp(draw.uniform(-VAL_SET_SPREAD, VAL_SET_SPREAD))
     return knobs
 
 
@@ -388,8 +377,8 @@ def _lr_low_slow(d: Draw, k: Knobs, s: np.ndarray) -> None:
     k["init_excess"] = k["chance_loss"] * d.uniform(0.0, 0.03)
     k["fast_time"] = k["slow_time"] * d.log_uniform(0.02, 0.3)
     k["knee_time"] = np.exp(np.log(k["fast_time"]) + d.uniform(0.2, 0.8) * np.log(k["slow_time"] / k["fast_time"]))
+    k["memorization"] = np.zeros(k.n_runs)
     k["weight_decay"] = np.zeros(k.n_runs)
-    k["generalization_gap"] = np.zeros(k.n_runs)  # it stays far above the floors where the two sets part
     # The parameters' jitter, which a fixed validation set sees, shrinks with the learning rate; a
     # resampled validation set keeps its own noise.
     k["val_noise"] = np.where(d.chance(0.5), 0.0, k["val_noise"])
